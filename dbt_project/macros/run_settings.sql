@@ -1,0 +1,68 @@
+{#- The run settings (dbt vars), read and validated in one place. -#}
+
+{% macro as_of_date() -%}
+    {#- The night being built, as a SQL date literal. Required: fails clearly when missing. -#}
+    {%- set value = var('as_of_date', none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error(
+                "The dbt var 'as_of_date' is required (the night being built, YYYY-MM-DD), "
+                ~ "e.g. dbt build --vars '{\"as_of_date\": \"2024-06-30\"}'"
+            ) }}
+        {%- endif -%}
+        {#- parsing (dbt parse, dbt ls) does not need a real date -#}
+        {%- set value = '1970-01-01' -%}
+    {%- endif -%}
+    {%- set value = value | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'as_of_date' must be a date written YYYY-MM-DD, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return("cast('" ~ value ~ "' as date)") -}}
+{%- endmacro %}
+
+
+{% macro purchase_window_months() -%}
+    {#- Length of the purchase window in months (default 12), validated as a positive integer. -#}
+    {%- set value = var('purchase_window_months', 12) | string | trim -%}
+    {%- if not modules.re.fullmatch('[1-9][0-9]*', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'purchase_window_months' must be a positive whole number of months, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return(value | int) -}}
+{%- endmacro %}
+
+
+{% macro purchase_window_start() -%}
+    {#- Exclusive start of the purchase window: the window is (D - N months, D]. -#}
+    {{- return("cast(" ~ as_of_date() ~ " - interval " ~ purchase_window_months() ~ " month as date)") -}}
+{%- endmacro %}
+
+
+{% macro reporting_currency() -%}
+    {#- The reporting currency (default USD) as a SQL string literal, validated as an ISO 4217 code. -#}
+    {%- set value = var('reporting_currency', 'USD') | string | trim | upper -%}
+    {%- if not modules.re.fullmatch('[A-Z]{3}', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'reporting_currency' must be a three-letter ISO 4217 code, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return("'" ~ value ~ "'") -}}
+{%- endmacro %}
+
+
+{% macro validate_run_settings() -%}
+    {#-
+        on-run-start hook: check every run setting before anything is built, so a
+        missing or malformed var fails the run at once with a clear message instead
+        of half-way through the DAG. Commands that do not build or test nights
+        (seed, docs generate, ls, ...) need no as_of_date. Renders no SQL.
+    -#}
+    {%- if execute and flags.WHICH in ['build', 'run', 'test', 'compile', 'show'] -%}
+        {%- do as_of_date() -%}
+        {%- do purchase_window_months() -%}
+        {%- do reporting_currency() -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,72 @@
+with
+
+accounts as (
+
+    select * from {{ ref('int_accounts_segmented') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('customer_next_step_rules') }}
+
+),
+
+matching_rules as (
+
+    select
+        accounts.account_id,
+        accounts.segment,
+        rules.rule_id,
+        rules.priority as rule_priority,
+        rules.next_step,
+        rules.reason
+
+    from accounts
+    inner join rules
+        on
+            (rules.segment is null or accounts.segment = rules.segment)
+            and (
+                rules.account_type_equals is null
+                or accounts.account_type = rules.account_type_equals
+            )
+            and (
+                rules.account_type_not_equals is null
+                or accounts.account_type != rules.account_type_not_equals
+            )
+            and (
+                rules.autoship_active_equals is null
+                or coalesce(accounts.has_active_autoship, false) = rules.autoship_active_equals
+            )
+
+),
+
+matches_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by account_id
+            order by rule_priority asc, rule_id asc
+        ) as match_rank
+
+    from matching_rules
+
+),
+
+final as (
+
+    select
+        account_id,
+        segment,
+        next_step,
+        reason,
+        rule_id,
+        rule_priority
+
+    from matches_ranked
+    where match_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with
+
+purchases as (
+
+    select * from {{ ref('int_purchases_converted') }}
+
+),
+
+final as (
+
+    select
+        account_id,
+        count(order_id) filter (where is_in_purchase_window) as orders_12m,
+        coalesce(sum(order_revenue) filter (where is_in_purchase_window), 0) as revenue_12m,
+        min(order_date) as first_purchase_date,
+        max(order_date) as last_purchase_date
+
+    from purchases
+    group by account_id
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- Every next step of night D belongs to an account of customer_segments for D
+-- and carries that account's segment. Fails with the steps that disagree.
+
+with
+
+next_steps as (
+
+    select * from {{ ref('next_steps') }}
+    where as_of_date = {{ as_of_date() }}
+
+),
+
+customer_segments as (
+
+    select * from {{ ref('customer_segments') }}
+    where as_of_date = {{ as_of_date() }}
+
+),
+
+final as (
+
+    select
+        next_steps.account_id,
+        next_steps.segment as step_segment,
+        customer_segments.segment as customer_segment
+
+    from next_steps
+    left join customer_segments
+        on next_steps.account_id = customer_segments.account_id
+    where customer_segments.segment is distinct from next_steps.segment
+
+)
+
+select * from final
