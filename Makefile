@@ -1,0 +1,62 @@
+# Next steps: make targets a newcomer guesses.  `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+BOOTSTRAP := .uv
+UV := $(BOOTSTRAP)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+# The embedded default: DuckDB warehouse and outputs under ./data, SQLite Airflow metadata
+# under ./.airflow.  Every NEXT_STEPS_* and AIRFLOW__* setting can be overridden.
+export NEXT_STEPS_DATA_DIR ?= $(CURDIR)/data
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export GX_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+DEMO_DATE ?= $(shell date -u -d yesterday +%F)
+DEMO_ORDERS ?= 100000
+DEMO_SEED ?= 42
+
+.PHONY: help install demo generate run test lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## install the locked dependencies into .venv
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+$(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	touch $@
+
+generate: install ## write a sample export: DEMO_DATE, DEMO_ORDERS, DEMO_SEED
+	$(BIN)/python -m next_steps.generator --landing $(NEXT_STEPS_DATA_DIR)/landing \
+		--date $(DEMO_DATE) --orders $(DEMO_ORDERS) --seed $(DEMO_SEED)
+
+run: install $(AIRFLOW_HOME)/.migrated ## run one night through Airflow: make run DATE=YYYY-MM-DD
+	@test -n "$(DATE)" || { echo "usage: make run DATE=YYYY-MM-DD"; exit 2; }
+	$(BIN)/python scripts/run_night.py $(DATE)
+
+demo: ## generate a sample export and run its night end to end
+	$(MAKE) generate
+	$(MAKE) run DATE=$(DEMO_DATE)
+
+test: install ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: install ## ruff on the Python code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean: ## remove generated data, Airflow home and build output (not .venv)
+	rm -rf data .airflow dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,113 @@
+"""The nightly next-step run: one export night in, warehouse tables and campaign files out.
+
+Thin by design: every task calls one function of ``next_steps.nightly`` (in ``plugins/``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+DOC_MD = """
+### next_steps_nightly
+
+Turns one night's commerce export into next-step lists. The night's **as-of date D** is
+the run's logical date: a scheduled run covers the data interval [D, D+1) and starts
+after midnight UTC; `airflow dags test next_steps_nightly D` (or `make run DATE=D`)
+processes the same night.
+
+| task | what it does | where |
+|---|---|---|
+| `find_export` | waits for nothing: fails at once unless `landing/D/_SUCCESS` exists | `$NEXT_STEPS_LANDING_DIR/D/` |
+| `validate_export` | reads every file, checks its columns, runs the Great Expectations suite | `expectations/*.json`, results in `runs/D/validation/` |
+| `load_warehouse` | loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
+| `build_models` | `dbt build` (models + tests) for D | run results in `runs/D/dbt/` |
+| `write_outreach_files` | one CSV per campaign and segment, `manifest.json`, `_SUCCESS` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `summarize_night` | logs the segment table and the files written | task log |
+
+**When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
+columns, not UTF-8, no accounts) fails without retries and the message names the file
+and the problem: fix or re-deliver the export, then clear the run. A failed dbt test
+names the model and test; its details are in `runs/D/dbt/run_results.json`. Rows that
+break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
+Re-running a night replaces that night's rows and files; it never duplicates them.
+"""
+
+
+def _step(function, *args):
+    """Run a pipeline step; a bad-input failure is final, so it is not retried."""
+    from next_steps.errors import NightFailed
+
+    try:
+        return function(*args)
+    except NightFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+@dag(
+    dag_id="next_steps_nightly",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,  # one DuckDB writer at a time
+    tags=["next_steps", "nightly", "dbt", "great_expectations"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+    },
+    doc_md=DOC_MD,
+)
+def next_steps_nightly() -> None:
+    @task
+    def find_export(ds: str | None = None) -> dict:
+        from next_steps import nightly
+
+        return _step(nightly.find_export, date.fromisoformat(ds))
+
+    @task
+    def validate_export(ds: str | None = None) -> dict:
+        from next_steps import nightly
+
+        return _step(nightly.validate_export, date.fromisoformat(ds))
+
+    @task
+    def load_warehouse(ds: str | None = None) -> dict:
+        from next_steps import nightly
+
+        return _step(nightly.load_export, date.fromisoformat(ds))
+
+    @task
+    def build_models(ds: str | None = None) -> dict:
+        from next_steps import nightly
+
+        return _step(nightly.build_models, date.fromisoformat(ds))
+
+    @task
+    def write_outreach_files(ds: str | None = None, run_id: str | None = None) -> dict:
+        from next_steps import nightly
+
+        return _step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
+
+    @task
+    def summarize_night(ds: str | None = None) -> None:
+        from next_steps import nightly
+
+        print(nightly.night_summary(date.fromisoformat(ds)))  # noqa: T201 - the task log is the report
+
+    (
+        find_export()
+        >> validate_export()
+        >> load_warehouse()
+        >> build_models()
+        >> write_outreach_files()
+        >> summarize_night()
+    )
+
+
+next_steps_nightly()

@@ -1,0 +1,78 @@
+"""Where a night's inputs and outputs live, read from the environment.
+
+==========================  =========================================================
+variable                    default
+==========================  =========================================================
+NEXT_STEPS_DATA_DIR         ``<project>/data`` (``./data`` from the repository root)
+NEXT_STEPS_LANDING_DIR      ``<data>/landing``: one ``<YYYY-MM-DD>/`` folder per export
+NEXT_STEPS_WAREHOUSE        ``<data>/warehouse.duckdb``: the DuckDB file BI tools read
+NEXT_STEPS_OUTREACH_DIR     ``<data>/outreach``: one ``<YYYY-MM-DD>/`` folder per night
+NEXT_STEPS_QUARANTINE_DIR   ``<data>/quarantine``: rejected rows per night
+NEXT_STEPS_RUNS_DIR         ``<data>/runs``: per-night validation and dbt run results
+NEXT_STEPS_REPORTING_CURRENCY  ``USD``: the currency revenue is reported in
+==========================  =========================================================
+
+Relative paths are taken from the current directory.  ``<project>`` is the folder that
+holds ``plugins/``, ``dbt_project/`` and ``expectations/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations and settings for one process."""
+
+    data_dir: Path
+    landing_dir: Path
+    warehouse: Path
+    outreach_dir: Path
+    quarantine_dir: Path
+    runs_dir: Path
+    dbt_project_dir: Path
+    expectations_dir: Path
+    reporting_currency: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = _path(env, "NEXT_STEPS_DATA_DIR", PROJECT_ROOT / "data")
+        return cls(
+            data_dir=data_dir,
+            landing_dir=_path(env, "NEXT_STEPS_LANDING_DIR", data_dir / "landing"),
+            warehouse=_path(env, "NEXT_STEPS_WAREHOUSE", data_dir / "warehouse.duckdb"),
+            outreach_dir=_path(env, "NEXT_STEPS_OUTREACH_DIR", data_dir / "outreach"),
+            quarantine_dir=_path(env, "NEXT_STEPS_QUARANTINE_DIR", data_dir / "quarantine"),
+            runs_dir=_path(env, "NEXT_STEPS_RUNS_DIR", data_dir / "runs"),
+            dbt_project_dir=_path(env, "NEXT_STEPS_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
+            expectations_dir=_path(
+                env, "NEXT_STEPS_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"
+            ),
+            reporting_currency=env.get("NEXT_STEPS_REPORTING_CURRENCY", "").strip() or "USD",
+        )
+
+    def export_folder(self, night: date) -> Path:
+        return self.landing_dir / night.isoformat()
+
+    def outreach_folder(self, night: date) -> Path:
+        return self.outreach_dir / night.isoformat()
+
+    def quarantine_folder(self, night: date) -> Path:
+        return self.quarantine_dir / night.isoformat()
+
+    def run_folder(self, night: date) -> Path:
+        """Validation results, staged rows and dbt's run results of one night."""
+        return self.runs_dir / night.isoformat()

@@ -1,0 +1,106 @@
+"""Run ``dbt build`` for one night through dbt's programmatic runner.
+
+One invocation builds and tests every model (DuckDB admits a single writer, so splitting
+models into Airflow tasks would only add start-up time).  The night's run results,
+manifest and dbt log are kept under ``<runs>/<YYYY-MM-DD>/dbt/``.  When a model or test
+errors or fails, :class:`~next_steps.errors.DbtBuildFailed` names every one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from next_steps.config import Settings
+from next_steps.errors import DbtBuildFailed
+
+log = logging.getLogger(__name__)
+
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+
+@dataclass
+class DbtBuildReport:
+    """Counts by status and the nodes that did not pass."""
+
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def dbt_args(settings: Settings, night: date, command: str = "build") -> list[str]:
+    target = settings.run_folder(night) / "dbt"
+    variables: dict[str, Any] = {
+        "as_of_date": night.isoformat(),
+        "reporting_currency": settings.reporting_currency,
+    }
+    return [
+        command,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+        "--vars",
+        json.dumps(variables, sort_keys=True),
+        "--no-use-colors",
+    ]
+
+
+def _release_connections() -> None:
+    """dbt-duckdb keeps its DuckDB connection for the process; close it after the build.
+
+    ``reset_adapters`` drops dbt's adapter, but dbt-duckdb also holds a process-wide
+    DuckDB handle that only ``close_all_connections`` releases (the file stays locked
+    for other processes until then).
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
+    from dbt.cli.main import dbtRunner
+
+    previous = os.environ.get("NEXT_STEPS_WAREHOUSE")
+    os.environ["NEXT_STEPS_WAREHOUSE"] = str(settings.warehouse)
+    try:
+        outcome = dbtRunner().invoke(dbt_args(settings, night))
+    finally:
+        _release_connections()
+        if previous is None:
+            os.environ.pop("NEXT_STEPS_WAREHOUSE", None)
+        else:
+            os.environ["NEXT_STEPS_WAREHOUSE"] = previous
+
+    report = DbtBuildReport()
+    results = getattr(outcome.result, "results", None) or []
+    for node_result in results:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        report.statuses[status] = report.statuses.get(status, 0) + 1
+        line = f"{node_result.node.unique_id} [{status}]: {node_result.message or ''}".strip()
+        if status in FAILED_STATUSES:
+            report.failures.append(line)
+        elif status == "warn":
+            report.warnings.append(line)
+    for line in report.warnings:
+        log.warning("dbt warning: %s", line)
+    if outcome.exception is not None:
+        raise DbtBuildFailed(f"dbt build for {night} could not run: {outcome.exception}")
+    if not outcome.success or report.failures:
+        listed = "\n  ".join(report.failures) or "(no node result; see the dbt log)"
+        raise DbtBuildFailed(
+            f"dbt build for {night} failed ({len(report.failures)} model(s)/test(s)):\n  {listed}\n"
+            f"Run results: {settings.run_folder(night) / 'dbt' / 'run_results.json'}"
+        )
+    log.info("dbt build for %s passed: %s", night, report.statuses)
+    return report

@@ -1,0 +1,20 @@
+"""Errors that fail a night on purpose: bad input, not a bug or a flaky resource.
+
+The DAG turns them into failures that are not retried (retrying cannot fix an export).
+"""
+
+
+class NightFailed(Exception):
+    """A night cannot go on; the message says what and where."""
+
+
+class ExportNotReady(NightFailed):
+    """The export folder for the night is missing or not complete (no ``_SUCCESS``)."""
+
+
+class ExportFileError(NightFailed):
+    """A file of the export is missing, unreadable or has the wrong columns."""
+
+
+class DbtBuildFailed(NightFailed):
+    """``dbt build`` had models or tests that errored or failed."""

@@ -1,0 +1,177 @@
+"""Find a night's export and read its files, keeping every row's line number.
+
+Files are read with Python's ``csv`` module so that every data row keeps the line it
+started on (the header is line 1) and a row with the wrong number of fields is kept,
+with a reason, instead of being dropped by a parser.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from next_steps.contract import EXPORT_FILES, SUCCESS_MARKER, ExportFileSpec
+from next_steps.errors import ExportFileError, ExportNotReady
+
+
+@dataclass(frozen=True)
+class ExportFolder:
+    """A complete export: its night, folder and the path of each file present."""
+
+    night: date
+    path: Path
+    files: dict[str, Path]
+
+
+def locate_export(landing_dir: Path, night: date) -> ExportFolder:
+    """Return the complete export for ``night`` or fail naming the folder and problem."""
+    folder = landing_dir / night.isoformat()
+    if not folder.is_dir():
+        raise ExportNotReady(f"No export for {night}: folder {folder} does not exist.")
+    if not (folder / SUCCESS_MARKER).is_file():
+        raise ExportNotReady(
+            f"Export {folder} is not complete: it has no {SUCCESS_MARKER} file "
+            "(the export may still be being written)."
+        )
+    files: dict[str, Path] = {}
+    for spec in EXPORT_FILES:
+        candidates = [
+            p for p in (folder / f"{spec.name}.csv", folder / f"{spec.name}.csv.gz") if p.is_file()
+        ]
+        if len(candidates) > 1:
+            raise ExportFileError(
+                f"Export {folder} has both {spec.name}.csv and {spec.name}.csv.gz; "
+                "keep exactly one."
+            )
+        if candidates:
+            files[spec.name] = candidates[0]
+        elif spec.required:
+            raise ExportFileError(f"Export {folder} has no {spec.name}.csv (required file).")
+    return ExportFolder(night=night, path=folder, files=files)
+
+
+@dataclass
+class ParsedFile:
+    """The rows of one export file, as text, by line number."""
+
+    spec: ExportFileSpec
+    path: Path
+    #: ``source_line`` of each well-formed data row.
+    lines: list[int] = field(default_factory=list)
+    #: One list of values per column of the contract, in the contract's column order.
+    values: dict[str, list[str]] = field(default_factory=dict)
+    #: ``(source_line, raw_row, reason)`` for rows that cannot be split into the columns.
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.lines) + len(self.malformed)
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    # Strict decoding: a file that is not UTF-8 fails (see _not_utf8 for the message).
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", errors="strict", newline="")
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> ExportFileError:
+    """The error for a file that is not UTF-8, naming the first physical line that isn't."""
+    with _open_binary(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return ExportFileError(
+                    f"{path} is not UTF-8: undecodable byte 0x{line[bad.start]:02x} on line "
+                    f"{number} (byte {bad.start + 1} of the line). Re-export it as UTF-8."
+                )
+    return ExportFileError(f"{path} is not UTF-8 ({exc.reason}).")
+
+
+def raw_text(fields: list[str]) -> str:
+    """A row as it would be written back to a CSV line (for quarantine records)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(fields)
+    return buffer.getvalue()
+
+
+def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line the row starts on, fields)``, failing clearly on bad bytes."""
+    line = 1  # the next row starts after the header
+    while True:
+        start = line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from exc
+        except csv.Error as exc:
+            raise ExportFileError(
+                f"{path} cannot be parsed as CSV near line {start}: {exc}"
+            ) from exc
+        line = reader.line_num  # type: ignore[attr-defined]
+        yield start, fields
+
+
+def read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
+    """Read ``path`` as the contract's ``spec`` file.
+
+    Fails (``ExportFileError``) on a missing or unexpected column, a file that is not
+    UTF-8, and a file with no data rows where the contract expects rows.  A data row
+    with the wrong number of fields is kept in ``malformed``; blank lines are skipped.
+    """
+    parsed = ParsedFile(spec=spec, path=path, values={name: [] for name in spec.column_names})
+    with _open_text(path) as handle:
+        reader = csv.reader(handle, strict=False)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ExportFileError(f"{path} is empty: it has no header row.") from None
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from exc
+        header = [name.strip() for name in header]
+        expected = spec.column_names
+        missing = [name for name in expected if name not in header]
+        unexpected = [name for name in header if name not in expected]
+        if missing or unexpected or len(set(header)) != len(header):
+            problems = []
+            if missing:
+                problems.append(f"missing column(s) {', '.join(missing)}")
+            if unexpected:
+                problems.append(f"unexpected column(s) {', '.join(unexpected)}")
+            if len(set(header)) != len(header):
+                problems.append("a column appears twice")
+            raise ExportFileError(
+                f"{path} has the wrong columns: {'; '.join(problems)}. "
+                f"Expected: {', '.join(expected)}."
+            )
+        positions = [header.index(name) for name in expected]
+        width = len(header)
+        columns = [parsed.values[name] for name in expected]
+        for line, fields in _rows(reader, path):
+            if not fields or (len(fields) == 1 and not fields[0].strip() and width > 1):
+                continue  # a blank line is not a row
+            if len(fields) != width:
+                parsed.malformed.append(
+                    (
+                        line,
+                        raw_text(fields),
+                        f"row: has {len(fields)} fields, the header has {width}",
+                    )
+                )
+                continue
+            parsed.lines.append(line)
+            for values, position in zip(columns, positions, strict=True):
+                values.append(fields[position])
+    if spec.rows_required and parsed.rows_read == 0:
+        raise ExportFileError(f"{path} has a header but no rows; {spec.name} must have rows.")
+    return parsed

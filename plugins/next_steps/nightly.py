@@ -1,0 +1,252 @@
+"""One function per step of a night; the DAG ``next_steps_nightly`` calls them in order.
+
+Every step takes the night (the as-of date D) and reads and writes only that night's
+partition, so each can be re-run on its own.  Steps hand data over through files under
+``<runs>/<D>/`` (staged rows, validation results, dbt run results), never through XCom.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from next_steps.config import Settings
+from next_steps.contract import EXPORT_FILES
+from next_steps.exports import locate_export, raw_text, read_export_file
+from next_steps.warehouse import STAGED_SUFFIX
+
+log = logging.getLogger(__name__)
+
+
+def _staged_path(settings: Settings, night: date, name: str) -> Path:
+    return settings.run_folder(night) / "staged" / f"{name}{STAGED_SUFFIX}"
+
+
+def find_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Fail unless the export for the night is complete; return its files."""
+    settings = settings or Settings.from_env()
+    export = locate_export(settings.landing_dir, night)
+    log.info("Export for %s: %s (%s)", night, export.path, ", ".join(sorted(export.files)))
+    return {"folder": str(export.path), "files": {k: str(v) for k, v in export.files.items()}}
+
+
+def validate_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Read every file, run its Great Expectations suite, stage its rows for loading."""
+    import duckdb
+    import pandas as pd
+
+    from next_steps.validation import validate_file
+
+    settings = settings or Settings.from_env()
+    export = locate_export(settings.landing_dir, night)
+    staged_dir = settings.run_folder(night) / "staged"
+    staged_dir.mkdir(parents=True, exist_ok=True)
+    for stale in staged_dir.glob(f"*{STAGED_SUFFIX}"):
+        stale.unlink()
+    summary: dict[str, Any] = {}
+    for spec in EXPORT_FILES:
+        if spec.name not in export.files:
+            continue
+        path = export.files[spec.name]
+        parsed = read_export_file(path, spec)
+        checked = validate_file(
+            parsed,
+            settings.expectations_dir,
+            settings.run_folder(night) / "validation" / f"{spec.name}.json",
+        )
+        reasons = [
+            "; ".join(checked.reasons[line]) if line in checked.reasons else None
+            for line in parsed.lines
+        ]
+        raw_rows = [
+            raw_text([parsed.values[name][i] for name in spec.column_names])
+            if reasons[i] is not None
+            else None
+            for i in range(len(parsed.lines))
+        ]
+        frame = pd.DataFrame(
+            {"source_line": parsed.lines, **parsed.values, "reason": reasons, "raw_row": raw_rows},
+            dtype="object",
+        )
+        if parsed.malformed:
+            malformed = pd.DataFrame(
+                [
+                    {"source_line": line, "reason": reason, "raw_row": raw}
+                    for line, raw, reason in parsed.malformed
+                ],
+                columns=frame.columns,
+                dtype="object",
+            )
+            frame = pd.concat([frame, malformed], ignore_index=True)
+        frame["source_line"] = frame["source_line"].astype("int64")
+        target = _staged_path(settings, night, spec.name)
+        with duckdb.connect() as connection:
+            connection.register("staged_frame", frame)
+            connection.execute(
+                "copy (select * from staged_frame order by source_line) to ? (format parquet)",
+                [str(target)],
+            )
+        (staged_dir / f"{spec.name}.meta.json").write_text(
+            json.dumps(
+                {
+                    "file_name": path.name,
+                    "source_path": str(path),
+                    "checks_run": len(checked.checks),
+                    "checks_failed": checked.checks_failed,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        rejected = sum(1 for reason in reasons if reason) + len(parsed.malformed)
+        summary[spec.name] = {
+            "file": path.name,
+            "rows_read": parsed.rows_read,
+            "rows_rejected_by_checks": rejected,
+            "checks_run": len(checked.checks),
+            "checks_failed": checked.checks_failed,
+        }
+        log.info(
+            "%s: %d rows read, %d rejected by %d failed check(s) of %d",
+            path.name,
+            parsed.rows_read,
+            rejected,
+            checked.checks_failed,
+            len(checked.checks),
+        )
+    return summary
+
+
+def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Load the staged rows into ``raw.*`` in one transaction; write quarantine files."""
+    from next_steps import warehouse
+
+    settings = settings or Settings.from_env()
+    rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
+    results = {}
+    connection = warehouse.connect(settings.warehouse)
+    try:
+        warehouse.ensure_schema(connection)
+        connection.execute("begin transaction")
+        warehouse.prepare_reference_tables(connection, night, rates)
+        for spec in EXPORT_FILES:
+            staged = _staged_path(settings, night, spec.name)
+            if not staged.exists():
+                # An optional file absent tonight: tonight has none of its rows.
+                connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
+                connection.execute(
+                    "delete from ops.load_audit where export_date = ? and file_name like ?",
+                    [night, f"{spec.name}.csv%"],
+                )
+                continue
+            meta = json.loads(staged.with_name(f"{spec.name}.meta.json").read_text())
+            loaded = warehouse.load_file(
+                connection,
+                spec,
+                night,
+                staged,
+                meta["file_name"],
+                meta["source_path"],
+                meta["checks_run"],
+                meta["checks_failed"],
+                settings.reporting_currency,
+            )
+            warehouse.refresh_known_keys(connection, night)
+            results[spec.name] = loaded.__dict__
+            log.info(
+                "%s: %d read, %d loaded, %d quarantined",
+                loaded.file_name,
+                loaded.rows_read,
+                loaded.rows_loaded,
+                loaded.rows_quarantined,
+            )
+        connection.execute("commit")
+        warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
+    except BaseException:
+        with contextlib.suppress(Exception):  # nothing to roll back after a failed commit
+            connection.execute("rollback")
+        raise
+    finally:
+        connection.close()
+    return results
+
+
+def build_models(night: date, settings: Settings | None = None) -> dict[str, int]:
+    from next_steps.dbt_build import run_dbt_build
+
+    settings = settings or Settings.from_env()
+    return run_dbt_build(settings, night).statuses
+
+
+def write_outreach_files(
+    night: date, run_id: str, settings: Settings | None = None
+) -> dict[str, Any]:
+    from next_steps import outreach, warehouse
+
+    settings = settings or Settings.from_env()
+    connection = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        lists = outreach.fetch_lists(connection, night)
+    finally:
+        connection.close()
+    files = outreach.publish_night(
+        lists, settings.outreach_dir, night, run_id, settings.export_folder(night)
+    )
+    for file in files:
+        log.info("Wrote %s: %d rows", file.path, file.rows)
+    return {
+        "folder": str(settings.outreach_folder(night)),
+        "files": {file.path: file.rows for file in files},
+    }
+
+
+def night_summary(night: date, settings: Settings | None = None) -> str:
+    """A short text report: where things are, the segment table and the files written."""
+    from next_steps import warehouse
+
+    settings = settings or Settings.from_env()
+    connection = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        segments = connection.execute(
+            "select segment, accounts, orders, revenue, average_order_value "
+            "from marts.segment_summary s where as_of_date = ? "
+            "order by (select sort_order from reference.segment_bands b where b.segment = s.segment)"
+            " nulls last, segment",
+            [night],
+        ).fetchall()
+        audit = connection.execute(
+            "select file_name, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
+            "where export_date = ? order by file_name",
+            [night],
+        ).fetchall()
+    finally:
+        connection.close()
+    lines = [
+        f"Night {night}",
+        f"  warehouse (DuckDB, schema marts): {settings.warehouse}",
+        f"  outreach files:                   {settings.outreach_folder(night)}",
+        f"  quarantined rows:                 {settings.quarantine_folder(night)}",
+        "",
+        f"  {'file':<18}{'read':>10}{'loaded':>10}{'quarantined':>13}",
+    ]
+    lines += [f"  {f:<18}{r:>10,}{lo:>10,}{q:>13,}" for f, r, lo, q in audit]
+    lines += [
+        "",
+        f"  {'segment':<13}{'accounts':>10}{'orders':>10}{'revenue':>16}{'avg order':>12}",
+    ]
+    for segment, accounts, orders, revenue, aov in segments:
+        aov_text = f"{aov:,.2f}" if aov is not None else "-"
+        lines.append(f"  {segment:<13}{accounts:>10,}{orders:>10,}{revenue:>16,.2f}{aov_text:>12}")
+    manifest_path = settings.outreach_folder(night) / "manifest.json"
+    lines += ["", "  outreach files (rows):"]
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        lines += [f"    {f['path']:<48}{f['rows']:>8,}" for f in manifest["files"]]
+        lines.append(f"    {'total':<48}{manifest['total_rows']:>8,}")
+    else:
+        lines.append("    (none published for this night)")
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Write the night's outreach files and publish the folder whole.
+
+Layout (``shared/DESIGN.md``, output contract)::
+
+    <outreach>/<YYYY-MM-DD>/<campaign>/<campaign>__<segment>.csv
+    <outreach>/<YYYY-MM-DD>/manifest.json      files, row counts, sha256, run id, export
+    <outreach>/<YYYY-MM-DD>/_SUCCESS           written last
+
+The rows come from the dbt model ``pump.pump_outreach_lists`` (who is listed today and
+why; opted-out, terminated and invalid e-mail accounts are already left out there).
+Files are written into a hidden folder beside the target and moved into place with a
+rename, so a marketing tool never sees half a night.  Rows are sorted by account id and
+values are rendered as text by DuckDB, so a re-run writes byte-identical CSV files.
+Files hold personal data: they are created readable by owner and group only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from next_steps.contract import SUCCESS_MARKER
+from next_steps.warehouse import DIR_MODE, FILE_MODE
+
+OUTREACH_MODEL = "pump.pump_outreach_lists"
+FILE_COLUMNS = (
+    "account_id",
+    "first_name",
+    "email",
+    "language",
+    "country",
+    "segment",
+    "next_step",
+    "orders_12m",
+    "revenue_12m",
+    "last_order_date",
+    "reason",
+)
+
+
+@dataclass(frozen=True)
+class OutreachFile:
+    campaign: str
+    segment: str
+    path: str  # relative to the night's folder
+    rows: int
+    sha256: str
+
+
+def _write_private(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+        write(handle)
+    os.chmod(path, FILE_MODE)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_lists(connection, night: date) -> dict[tuple[str, str], list[tuple]]:
+    """The night's rows per (campaign, segment), as text, sorted by account id."""
+    selected = ", ".join(f"coalesce(cast({column} as varchar), '')" for column in FILE_COLUMNS)
+    rows = connection.execute(
+        f"select campaign, segment, {selected} from {OUTREACH_MODEL} "
+        "where as_of_date = ? order by campaign, segment, account_id",
+        [night],
+    ).fetchall()
+    lists: dict[tuple[str, str], list[tuple]] = {}
+    for campaign, segment, *values in rows:
+        lists.setdefault((campaign, segment), []).append(tuple(values))
+    return lists
+
+
+def write_night(
+    lists: dict[tuple[str, str], list[tuple]],
+    folder: Path,
+    night: date,
+    run_id: str,
+    source_export: Path,
+) -> list[OutreachFile]:
+    """Write the files, manifest and ``_SUCCESS`` of one night into ``folder`` (new)."""
+    files: list[OutreachFile] = []
+    for (campaign, segment), rows in sorted(lists.items()):
+        relative = Path(campaign) / f"{campaign}__{segment}.csv"
+
+        def write_rows(handle, rows=rows) -> None:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(FILE_COLUMNS)
+            writer.writerows(rows)
+
+        _write_private(folder / relative, write_rows)
+        files.append(
+            OutreachFile(
+                campaign, segment, relative.as_posix(), len(rows), _sha256(folder / relative)
+            )
+        )
+    manifest = {
+        "as_of_date": night.isoformat(),
+        "export_date": night.isoformat(),
+        "source_export": str(source_export),
+        "run_id": run_id,
+        "columns": list(FILE_COLUMNS),
+        "files": [file.__dict__ for file in files],
+        "total_rows": sum(file.rows for file in files),
+    }
+    _write_private(
+        folder / "manifest.json",
+        lambda handle: handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n"),
+    )
+    _write_private(folder / SUCCESS_MARKER, lambda handle: None)
+    return files
+
+
+def publish_night(
+    lists: dict[tuple[str, str], list[tuple]],
+    outreach_dir: Path,
+    night: date,
+    run_id: str,
+    source_export: Path,
+) -> list[OutreachFile]:
+    """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``."""
+    outreach_dir.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:12]
+    incoming = outreach_dir / f".incoming-{night.isoformat()}-{token}"
+    target = outreach_dir / night.isoformat()
+    try:
+        files = write_night(lists, incoming, night, run_id, source_export)
+        os.chmod(incoming, DIR_MODE)
+        replaced = outreach_dir / f".replaced-{night.isoformat()}-{token}"
+        if target.exists():
+            os.rename(target, replaced)
+        os.rename(incoming, target)
+        shutil.rmtree(replaced, ignore_errors=True)
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+    return files

@@ -1,0 +1,290 @@
+"""Load a validated night into the DuckDB warehouse, one transaction per night.
+
+Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators):
+
+- ``raw.accounts``, ``raw.orders``, ``raw.order_lines``: the export's rows, typed, with
+  ``export_date`` and ``source_line``.  Loading night D first deletes night D's rows, so a
+  re-run replaces the night and never duplicates it.
+- ``ops.load_audit``: per night and file, rows read, loaded and quarantined.
+- ``ops.quarantined_rows``: every row that was not loaded, with its line and reason.
+
+A row is quarantined when Great Expectations rejected it (see :mod:`validation`), when a
+value does not convert to its type, or when it breaks a rule that needs the warehouse:
+a date after the export date, an order currency with no rate in
+``dbt_project/seeds/currency_rates.csv``, an order whose account is not in the accounts
+snapshot, an order line whose order is unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from next_steps.contract import EXPORT_FILES, ExportFileSpec
+
+STAGED_SUFFIX = ".staged.parquet"
+QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """The counts of one file's load: ``rows_read == rows_loaded + rows_quarantined``."""
+
+    file_name: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+
+
+def connect(warehouse: Path, read_only: bool = False):
+    import duckdb
+
+    if not read_only:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(warehouse), read_only=read_only)
+    connection.execute("set TimeZone = 'UTC'")
+    return connection
+
+
+def _raw_columns_ddl(spec: ExportFileSpec) -> str:
+    columns = ["export_date DATE NOT NULL", "source_line BIGINT NOT NULL"]
+    columns += [f'"{c.name}" {c.duckdb_type}' for c in spec.columns]
+    return ", ".join(columns)
+
+
+def ensure_schema(connection) -> None:
+    connection.execute("create schema if not exists raw")
+    connection.execute("create schema if not exists ops")
+    for spec in EXPORT_FILES:
+        connection.execute(f"create table if not exists raw.{spec.name} ({_raw_columns_ddl(spec)})")
+    connection.execute(
+        """
+        create table if not exists ops.load_audit (
+            export_date DATE NOT NULL,
+            file_name VARCHAR NOT NULL,
+            rows_read BIGINT NOT NULL,
+            rows_loaded BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL,
+            checks_run INTEGER,
+            checks_failed INTEGER,
+            source_path VARCHAR
+        )
+        """
+    )
+    connection.execute(
+        """
+        create table if not exists ops.quarantined_rows (
+            export_date DATE NOT NULL,
+            file_name VARCHAR NOT NULL,
+            line_number BIGINT NOT NULL,
+            reason VARCHAR NOT NULL,
+            raw_row VARCHAR
+        )
+        """
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_field(expression: str) -> str:
+    """SQL that renders a text value as one CSV field (quoted when it has to be)."""
+    value = f"coalesce({expression}, '')"
+    return (
+        f"case when regexp_matches({value}, '[,\"\\n\\r]') "
+        f"then '\"' || replace({value}, '\"', '\"\"') || '\"' else {value} end"
+    )
+
+
+def _typed(column_name: str, column_type: str) -> tuple[str, str]:
+    """(typed value, reason when the text does not convert) for one column."""
+    text = f"nullif({_quote(column_name)}, '')"
+    if column_type == "text":
+        return text, "NULL"
+    if column_type == "timestamp":
+        value = f"timezone('UTC', try_cast({text} as TIMESTAMPTZ))"
+        label = "a valid timestamp"
+    elif column_type == "date":
+        value = f"try_cast({text} as DATE)"
+        label = "a valid date"
+    elif column_type == "boolean":
+        value = f"try_cast({text} as BOOLEAN)"
+        label = "true or false"
+    elif column_type == "decimal":
+        value = f"try_cast({text} as DECIMAL(18,4))"
+        label = "a decimal number that fits DECIMAL(18,4)"
+    else:
+        value = f"try_cast({text} as INTEGER)"
+        label = "a whole number"
+    reason = f"case when {text} is not null and {value} is null then '{column_name}: must be {label}' end"
+    return value, reason
+
+
+def _semantic_rules(spec: ExportFileSpec, night: date, currency: str) -> list[str]:
+    """Rules that need the night or other tables, as SQL yielding a reason or NULL."""
+    d = f"date '{night.isoformat()}'"
+    if spec.name == "accounts":
+        return [
+            f"case when enrolled_at > {d} then 'enrolled_at: must not be after the export date {night}' end"
+        ]
+    if spec.name == "orders":
+        return [
+            f"case when cast(order_date as date) > {d} then 'order_date: must not be after the export date {night}' end",
+            f"case when cast(updated_at as date) > {d} then 'updated_at: must not be after the export date {night}' end",
+            f"case when currency is not null and currency not in (select currency from rates) "
+            f"then 'currency: no rate to {currency} in currency_rates' end",
+            "case when account_id is not null and account_id not in (select account_id from known_accounts) "
+            "then 'account_id: not in the accounts snapshot of this export' end",
+        ]
+    return [
+        "case when order_id is not null and order_id not in (select order_id from known_orders) "
+        "then 'order_id: not an order of this or an earlier export' end"
+    ]
+
+
+def load_file(
+    connection,
+    spec: ExportFileSpec,
+    night: date,
+    staged: Path,
+    file_name: str,
+    source_path: str,
+    checks_run: int,
+    checks_failed: int,
+    currency: str,
+) -> FileLoad:
+    """Replace night ``night`` of ``raw.<spec.name>`` with the staged rows that pass."""
+    typed_parts, reason_parts = [], []
+    for column in spec.columns:
+        value, reason = _typed(column.name, column.type)
+        typed_parts.append(f"{value} as {_quote(column.name)}")
+        reason_parts.append(reason)
+    raw_row = " || ',' || ".join(_csv_field(_quote(c.name)) for c in spec.columns)
+    connection.execute(
+        f"""
+        create or replace temp table typed as
+        select
+            source_line,
+            coalesce(raw_row, {raw_row}) as raw_row,
+            nullif(gx_reason, '') as gx_reason,
+            concat_ws('; ', {", ".join(reason_parts)}) as cast_reason,
+            {", ".join(typed_parts)}
+        from (select *, reason as gx_reason from read_parquet(?))
+        """,
+        [str(staged)],
+    )
+    semantic = ", ".join(_semantic_rules(spec, night, currency))
+    connection.execute(
+        f"""
+        create or replace temp table checked as
+        select
+            *,
+            -- A row the suite rejected keeps the suite's reasons; the others are checked
+            -- for values that do not convert and for the rules that need the warehouse.
+            coalesce(gx_reason, nullif(concat_ws('; ', nullif(cast_reason, ''), {semantic}), ''))
+                as reason
+        from typed
+        """
+    )
+    columns = ", ".join(_quote(c.name) for c in spec.columns)
+    connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
+    connection.execute(
+        f"insert into raw.{spec.name} select ?, source_line, {columns} "
+        "from checked where reason is null order by source_line",
+        [night],
+    )
+    connection.execute(
+        "delete from ops.quarantined_rows where export_date = ? and file_name = ?",
+        [night, file_name],
+    )
+    connection.execute(
+        "insert into ops.quarantined_rows select ?, ?, source_line, reason, raw_row "
+        "from checked where reason is not null order by source_line",
+        [night, file_name],
+    )
+    rows_read, rows_loaded = connection.execute(
+        "select count(*), count(*) filter (where reason is null) from checked"
+    ).fetchone()
+    result = FileLoad(file_name, rows_read, rows_loaded, rows_read - rows_loaded)
+    connection.execute(
+        "delete from ops.load_audit where export_date = ? and file_name like ?",
+        [night, f"{spec.name}.csv%"],
+    )
+    connection.execute(
+        "insert into ops.load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            night,
+            file_name,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            checks_run,
+            checks_failed,
+            source_path,
+        ],
+    )
+    return result
+
+
+def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
+    """Temp tables the semantic rules read: rates, known accounts and orders up to D."""
+    connection.execute(
+        "create or replace temp table rates as select distinct trim(currency) as currency "
+        "from read_csv(?, header = true, all_varchar = true) where rate_to_reporting is not null",
+        [str(rates_csv)],
+    )
+    refresh_known_keys(connection, night)
+
+
+def refresh_known_keys(connection, night: date) -> None:
+    connection.execute(
+        """
+        create or replace temp table known_accounts as
+        select distinct account_id from raw.accounts
+        where export_date = (select max(export_date) from raw.accounts where export_date <= ?)
+        """,
+        [night],
+    )
+    connection.execute(
+        "create or replace temp table known_orders as "
+        "select distinct order_id from raw.orders where export_date <= ?",
+        [night],
+    )
+
+
+def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
+    """Write night D's quarantined rows per file as CSV (owner and group only)."""
+    rows_by_file: dict[str, list[tuple]] = {}
+    for file_name, line, reason, raw in connection.execute(
+        "select file_name, line_number, reason, raw_row from ops.quarantined_rows "
+        "where export_date = ? order by file_name, line_number",
+        [night],
+    ).fetchall():
+        rows_by_file.setdefault(file_name, []).append((line, reason, raw))
+    if folder.exists():
+        for stale in folder.glob("*.csv"):
+            stale.unlink()
+    written = []
+    for file_name, rows in rows_by_file.items():
+        folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        target = folder / f"{file_name.split('.')[0]}__quarantined.csv"
+        temporary = target.with_suffix(".csv.tmp")
+        with open(
+            os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE),
+            "w",
+            encoding="utf-8",
+            newline="",
+        ) as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(QUARANTINE_COLUMNS)
+            writer.writerows(rows)
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, target)
+        written.append(target)
+    return written

@@ -1,0 +1,246 @@
+"""A whole night through Airflow: generate an export, run ``next_steps_nightly`` with
+``airflow dags test`` (SQLite metadata, DuckDB warehouse), and check the warehouse and the
+outreach files against figures computed here, independently, from the generated CSVs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from next_steps.generator import generate_export
+
+ROOT = Path(__file__).resolve().parents[1]
+NIGHT = date(2025, 11, 20)
+BANDS = [("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, 10**9)]
+EMAIL = re.compile(r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*"
+                   r"[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
+
+pytestmark = pytest.mark.slow
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def expected_night(export: Path, night: date) -> dict:
+    """The DESIGN.md rules, computed in plain Python from the export files."""
+    rates = {row["currency"]: Decimal(row["rate_to_reporting"])
+             for row in _read(ROOT / "dbt_project/seeds/currency_rates.csv")}
+    accounts = {row["account_id"]: row for row in _read(export / "accounts.csv")}
+    latest: dict[str, tuple[str, dict]] = {}
+    for row in _read(export / "orders.csv"):  # later rows win ties: same export, later line
+        if row["order_id"] not in latest or row["updated_at"] >= latest[row["order_id"]][0]:
+            latest[row["order_id"]] = (row["updated_at"], row)
+    window_start = night.replace(year=night.year - 1)  # (D - 12 months, D]
+    purchases = defaultdict(list)
+    for _, row in latest.values():
+        ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
+        if row["status"] == "completed" and Decimal(row["order_total"]) > 0 and ordered <= night:
+            purchases[row["account_id"]].append((ordered, Decimal(row["order_total"]) *
+                                                 rates[row["currency"]]))
+    per_account = {}
+    for account_id, account in accounts.items():
+        bought = purchases.get(account_id, [])
+        in_window = [(d, v) for d, v in bought if window_start < d <= night]
+        count = len(in_window)
+        if count:
+            segment = next(name for name, low, high in BANDS if low <= count <= high)
+        else:
+            segment = "lapsed" if bought else "no_purchase"
+        per_account[account_id] = {
+            "segment": segment, "orders": count,
+            "revenue": _cents(sum((_cents(v) for _, v in in_window), Decimal(0))),
+            "last": max((d for d, _ in bought), default=None), "account": account,
+        }
+    summary = defaultdict(lambda: {"accounts": 0, "orders": 0, "revenue": Decimal(0)})
+    for figures in per_account.values():
+        row = summary[figures["segment"]]
+        row["accounts"] += 1
+        row["orders"] += figures["orders"]
+        row["revenue"] += figures["revenue"]
+    return {"per_account": per_account, "summary": dict(summary)}
+
+
+def expected_step(figures: dict) -> str | None:
+    segment, account = figures["segment"], figures["account"]
+    if segment == "lapsed":
+        return "reactivation"
+    if segment == "1":
+        return "second_order"
+    if segment in ("2-3", "4-6"):
+        if account["account_type"] == "retail":
+            return "preferred_customer"
+        if account["autoship_active"] != "true":
+            return "autoship"
+    if segment in ("7-10", "11+") and account["account_type"] != "distributor":
+        return "referral"
+    return None
+
+
+def reachable(account: dict) -> bool:
+    return (account["status"] != "terminated" and account["email_opt_in"] == "true"
+            and bool(EMAIL.match(account["email"].strip())))
+
+
+@pytest.fixture(scope="module")
+def night_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("night")
+    data = base / "data"
+    generate_export(data / "landing", NIGHT, orders=4000, seed=7)
+    env = {
+        **os.environ,
+        "NEXT_STEPS_DATA_DIR": str(data),
+        "AIRFLOW_HOME": str(base / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    for name in ("NEXT_STEPS_LANDING_DIR", "NEXT_STEPS_WAREHOUSE", "NEXT_STEPS_OUTREACH_DIR"):
+        env.pop(name, None)
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(ROOT / "scripts/run_night.py"),
+                               NIGHT.isoformat()], env=env, capture_output=True, text=True)
+
+    first = run()
+    assert first.returncode == 0, first.stdout + first.stderr
+    outreach = data / "outreach" / NIGHT.isoformat()
+    first_files = {p.relative_to(outreach): p.read_bytes() for p in outreach.rglob("*.csv")}
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
+        first_summary = connection.execute(
+            "select * from marts.segment_summary order by all").fetchall()
+    second = run()
+    assert second.returncode == 0, second.stdout + second.stderr
+    return {"data": data, "first_files": first_files, "first_summary": first_summary,
+            "stdout": second.stdout, "run": run,
+            "expected": expected_night(data / "landing" / NIGHT.isoformat(), NIGHT)}
+
+
+def test_segment_summary_matches_an_independent_computation(night_run):
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select segment, accounts, orders, revenue, average_order_value, revenue_share "
+            "from marts.segment_summary where as_of_date = ?", [NIGHT]).fetchall()
+    expected = night_run["expected"]["summary"]
+    total = sum(row["revenue"] for row in expected.values())
+    assert {segment for segment, *_ in rows} == {
+        "1", "2-3", "4-6", "7-10", "11+", "lapsed", "no_purchase"}
+    for segment, accounts, orders, revenue, aov, share in rows:
+        want = expected.get(segment, {"accounts": 0, "orders": 0, "revenue": Decimal(0)})
+        assert (accounts, orders) == (want["accounts"], want["orders"]), segment
+        assert Decimal(str(revenue)) == want["revenue"], segment
+        if orders:
+            assert float(aov) == pytest.approx(float(want["revenue"] / orders), abs=0.01)
+            assert float(share) == pytest.approx(float(want["revenue"] / total), abs=1e-4)
+    assert all(expected[s]["accounts"] > 0 for s in ("1", "2-3", "4-6", "7-10", "11+", "lapsed"))
+
+
+def test_customer_segments_has_one_row_per_account_with_its_figures(night_run):
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select account_id, segment, orders_12m, revenue_12m, last_purchase_date "
+            "from marts.customer_segments where as_of_date = ?", [NIGHT]).fetchall()
+    expected = night_run["expected"]["per_account"]
+    assert len(rows) == len(expected)
+    for account_id, segment, orders, revenue, last in rows:
+        want = expected[account_id]
+        assert (segment, orders, Decimal(str(revenue)), last) == (
+            want["segment"], want["orders"], want["revenue"], want["last"]), account_id
+
+
+def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run):
+    folder = night_run["data"] / "outreach" / NIGHT.isoformat()
+    listed = {}
+    for path in folder.rglob("*.csv"):
+        campaign, segment = path.stem.split("__")
+        assert path.parent.name == campaign
+        for row in _read(path):
+            assert row["account_id"] not in listed, "a person is in two files"
+            assert (row["next_step"], row["segment"]) == (campaign, segment)
+            listed[row["account_id"]] = row
+    expected = night_run["expected"]["per_account"]
+    want = {account_id for account_id, figures in expected.items()
+            if expected_step(figures) and reachable(figures["account"])}
+    assert set(listed) == want
+    for account_id, row in listed.items():
+        figures = expected[account_id]
+        assert row["next_step"] == expected_step(figures)
+        assert row["email"] == figures["account"]["email"].strip()
+        assert int(row["orders_12m"]) == figures["orders"]
+        assert Decimal(row["revenue_12m"]) == figures["revenue"]
+        assert row["reason"]
+    opted_out = {a for a, f in expected.items() if f["account"]["email_opt_in"] == "false"}
+    terminated = {a for a, f in expected.items() if f["account"]["status"] == "terminated"}
+    assert opted_out and terminated and not (opted_out | terminated) & set(listed)
+
+
+def test_manifest_names_every_file_with_rows_and_checksums(night_run):
+    folder = night_run["data"] / "outreach" / NIGHT.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*.csv")}
+    assert {entry["path"] for entry in manifest["files"]} == files
+    assert (folder / "_SUCCESS").exists()
+    assert manifest["export_date"] == NIGHT.isoformat()
+    assert manifest["run_id"].startswith("manual__")
+
+
+def test_rerunning_the_night_replaces_it_with_identical_results(night_run):
+    outreach = night_run["data"] / "outreach" / NIGHT.isoformat()
+    again = {p.relative_to(outreach): p.read_bytes() for p in outreach.rglob("*.csv")}
+    assert again == night_run["first_files"]
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select * from marts.segment_summary order by all").fetchall() == \
+            night_run["first_summary"]
+        assert con.execute("select count(*) from raw.accounts").fetchone()[0] == \
+            len(night_run["expected"]["per_account"])
+
+
+def test_every_row_read_is_loaded_or_quarantined(night_run):
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
+        audit = con.execute("select file_name, rows_read, rows_loaded, rows_quarantined "
+                            "from ops.load_audit where export_date = ?", [NIGHT]).fetchall()
+    assert {row[0] for row in audit} == {"accounts.csv", "orders.csv", "order_lines.csv"}
+    for _, read, loaded, quarantined in audit:
+        assert read == loaded + quarantined and read > 0
+
+
+def test_the_run_prints_where_things_are_and_the_segment_table(night_run):
+    out = night_run["stdout"]
+    assert "warehouse (DuckDB, schema marts)" in out
+    assert "second_order/second_order__1.csv" in out
+    assert re.search(r"^\s+lapsed\s+[\d,]+", out, re.MULTILINE)
+
+
+def test_a_night_without_export_fails_naming_the_folder(night_run, tmp_path):
+    env_night = date(2025, 11, 21)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/run_night.py"), env_night.isoformat()],
+        env={**os.environ, "NEXT_STEPS_DATA_DIR": str(night_run["data"]),
+             "AIRFLOW_HOME": str(night_run["data"].parent / "airflow"),
+             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+             "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
+        capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "FAILED" in result.stderr
+    assert "landing/2025-11-21 does not exist" in result.stderr
+    assert not (night_run["data"] / "outreach" / "2025-11-21").exists()

@@ -1,0 +1,103 @@
+"""Publishing a night's outreach files: whole or not at all, byte-identical on re-run,
+readable by owner and group only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from datetime import date
+
+import pytest
+
+from next_steps import outreach
+
+NIGHT = date(2025, 6, 30)
+ROW = (
+    "A1",
+    "Ana",
+    "ana@example.com",
+    "pl",
+    "PL",
+    "1",
+    "second_order",
+    "1",
+    "50.00",
+    "2025-06-01",
+    "Bought once",
+)
+LISTS = {
+    ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
+    ("referral", "11+"): [
+        ("A3", *ROW[1:5], "11+", "referral", "12", "900.00", "2025-06-20", "Bought often")
+    ],
+}
+
+
+def _publish(tmp_path, lists=LISTS, run_id="run-1"):
+    return outreach.publish_night(
+        lists, tmp_path / "outreach", NIGHT, run_id, tmp_path / "landing" / "2025-06-30"
+    )
+
+
+def test_files_follow_the_layout_with_manifest_and_success(tmp_path):
+    files = _publish(tmp_path)
+    folder = tmp_path / "outreach" / "2025-06-30"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "_SUCCESS",
+        "manifest.json",
+        "referral/referral__11+.csv",
+        "second_order/second_order__1.csv",
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["run_id"] == "run-1"
+    assert manifest["export_date"] == "2025-06-30"
+    assert manifest["total_rows"] == 3
+    for entry in manifest["files"]:
+        content = (folder / entry["path"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+        assert content.count(b"\n") == entry["rows"] + 1
+    assert [f.rows for f in files] == [1, 2]
+    header = (folder / "second_order/second_order__1.csv").read_text().splitlines()[0]
+    assert header == ",".join(outreach.FILE_COLUMNS)
+
+
+def test_files_are_readable_by_owner_and_group_only(tmp_path):
+    _publish(tmp_path)
+    folder = tmp_path / "outreach" / "2025-06-30"
+    for path in folder.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o007 == 0, f"{path} is readable by others ({oct(mode)})"
+
+
+def test_republishing_replaces_the_night_with_byte_identical_files(tmp_path):
+    _publish(tmp_path)
+    folder = tmp_path / "outreach" / "2025-06-30"
+    first = {p.name: p.read_bytes() for p in folder.rglob("*.csv")}
+    _publish(tmp_path, {("second_order", "1"): LISTS[("second_order", "1")]})
+    assert not (folder / "referral").exists(), "a stale campaign survived the re-run"
+    _publish(tmp_path)
+    assert {p.name: p.read_bytes() for p in folder.rglob("*.csv")} == first
+    assert [p.name for p in (tmp_path / "outreach").iterdir()] == ["2025-06-30"]
+
+
+def test_a_failed_write_leaves_the_published_night_untouched(tmp_path, monkeypatch):
+    _publish(tmp_path)
+    folder = tmp_path / "outreach" / "2025-06-30"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    def broken_sha(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outreach, "_sha256", broken_sha)
+    with pytest.raises(OSError, match="disk full"):
+        _publish(tmp_path, run_id="run-2")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert [p.name for p in (tmp_path / "outreach").iterdir()] == ["2025-06-30"]
+
+
+def test_a_night_with_nobody_to_contact_still_publishes_a_manifest(tmp_path):
+    assert _publish(tmp_path, {}) == []
+    folder = tmp_path / "outreach" / "2025-06-30"
+    assert json.loads((folder / "manifest.json").read_text())["files"] == []
+    assert (folder / "_SUCCESS").exists()

@@ -1,0 +1,173 @@
+"""Validating an export with its Great Expectations suites and loading it: bad rows are
+quarantined with a reason that names the column and rule; the good rows load; the counts
+add up; re-loading a night replaces it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from datetime import date
+
+import duckdb
+import pytest
+
+from next_steps import nightly
+from next_steps.contract import EXPORT_FILES
+from next_steps.errors import ExportFileError
+from next_steps.exports import read_export_file
+from next_steps.validation import load_suite_json, validate_file
+
+from conftest import account, order, write_export
+
+NIGHT = date(2025, 6, 30)
+
+
+@pytest.fixture
+def damaged_night(settings):
+    accounts = [
+        account("A1"),
+        account("A2", account_type="vip"),  # unknown enum
+        account("A3", enrolled_at="2025-02-30"),  # not a date
+        account("A4", enrolled_at="2025-07-15"),  # after the export date
+        account("A5", email_opt_in="yes"),  # not a boolean
+        account("A6"),
+        account("A6"),  # duplicate key
+        account("", first_name="Nobody"),  # empty key
+        account("A7", sponsor_id="A1", rank="-1"),  # rank not a whole number >= 0
+    ]
+    orders = [
+        order("O1", "A1", "2025-06-01T10:00:00Z"),
+        order("O2", "A1", "2025-06-02T10:00:00Z", order_total="-5.00"),  # negative
+        order("O3", "A1", "2025-06-03T10:00:00Z", status="shipped"),  # unknown enum
+        order("O4", "A1", "2025-13-03T10:00:00Z"),  # month 13
+        order("O5", "A1", "2025-08-03T10:00:00Z"),  # future
+        order("O6", "A99", "2025-06-04T10:00:00Z"),  # unknown account
+        order("O7", "A1", "2025-06-05T10:00:00Z", currency="XYZ"),  # no rate
+        order("O8", "A1", "2025-06-05T10:00:00Z", volume="abc"),  # not a number
+        order("O9", "A2", "2025-06-05T10:00:00Z"),  # account quarantined
+        order("O10", "A1", "2025-06-06T10:00:00+02:00"),  # offset: fine
+    ]
+    write_export(settings.export_folder(NIGHT), accounts, orders)
+    return settings
+
+
+def _quarantine(settings, file_name):
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        return dict(
+            connection.execute(
+                "select line_number, reason from ops.quarantined_rows "
+                "where export_date = ? and file_name = ? order by line_number",
+                [NIGHT, file_name],
+            ).fetchall()
+        )
+
+
+def test_every_suite_checks_exactly_the_contract_columns(settings):
+    for spec in EXPORT_FILES:
+        suite = load_suite_json(settings.expectations_dir, spec.suite_name)
+        (columns,) = [
+            e["kwargs"]["column_set"]
+            for e in suite["expectations"]
+            if e["type"] == "expect_table_columns_to_match_set"
+        ]
+        assert columns == spec.column_names
+        assert all(e.get("meta", {}).get("rule") for e in suite["expectations"])
+
+
+def test_suite_rejects_rows_naming_column_and_rule(damaged_night):
+    spec = EXPORT_FILES[0]
+    parsed = read_export_file(damaged_night.export_folder(NIGHT) / "accounts.csv", spec)
+    result = validate_file(parsed, damaged_night.expectations_dir)
+    assert result.reasons[3] == ["account_type: must be one of retail, preferred, distributor"]
+    assert result.reasons[4] == ["enrolled_at: must be a date YYYY-MM-DD"]
+    assert result.reasons[6] == ["email_opt_in: must be one of true, false"]
+    assert (
+        result.reasons[7]
+        == result.reasons[8]
+        == ["account_id: must be unique in the file (this id appears on more than one row)"]
+    )
+    assert result.reasons[9] == ["account_id: must not be empty"]
+    assert result.reasons[10] == ["rank: must be empty or a whole number >= 0"]
+    assert 2 not in result.reasons and 5 not in result.reasons
+    assert result.checks_failed == 6
+
+
+def test_damaged_rows_are_quarantined_and_the_rest_loads(damaged_night):
+    nightly.validate_export(NIGHT, damaged_night)
+    loaded = nightly.load_export(NIGHT, damaged_night)
+
+    assert loaded["accounts"] == {
+        "file_name": "accounts.csv",
+        "rows_read": 9,
+        "rows_loaded": 1,
+        "rows_quarantined": 8,
+    }
+    accounts = _quarantine(damaged_night, "accounts.csv")
+    assert accounts[5] == "enrolled_at: must not be after the export date 2025-06-30"
+
+    orders = _quarantine(damaged_night, "orders.csv")
+    assert orders == {
+        3: "order_total: must be >= 0",
+        4: "status: must be one of completed, cancelled, returned",
+        5: "order_date: must be a valid timestamp; updated_at: must be a valid timestamp",
+        6: "order_date: must not be after the export date 2025-06-30; "
+        "updated_at: must not be after the export date 2025-06-30",
+        7: "account_id: not in the accounts snapshot of this export",
+        8: "currency: no rate to USD in currency_rates",
+        9: "volume: must be a decimal number",
+        10: "account_id: not in the accounts snapshot of this export",
+    }
+    assert loaded["orders"]["rows_read"] == 10
+    assert loaded["orders"]["rows_loaded"] + loaded["orders"]["rows_quarantined"] == 10
+    with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select order_id, cast(order_date as varchar) from raw.orders order by order_id"
+        ).fetchall() == [("O1", "2025-06-01 10:00:00"), ("O10", "2025-06-06 08:00:00")]
+        audit = connection.execute(
+            "select file_name, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
+            "order by file_name"
+        ).fetchall()
+    assert audit == [("accounts.csv", 9, 1, 8), ("orders.csv", 10, 2, 8)]
+
+
+def test_quarantine_file_holds_the_raw_rows_for_owner_and_group_only(damaged_night):
+    nightly.validate_export(NIGHT, damaged_night)
+    nightly.load_export(NIGHT, damaged_night)
+    path = damaged_night.quarantine_folder(NIGHT) / "orders__quarantined.csv"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["line_number"]) for row in rows] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert (
+        rows[0]["raw_row"] == "O2,A1,2025-06-02T10:00:00Z,standard,completed,USD,-5.00,40.00,"
+        "2025-06-02T10:00:00Z"
+    )
+
+
+def test_reloading_a_night_replaces_it_instead_of_duplicating(damaged_night):
+    for _ in range(2):
+        nightly.validate_export(NIGHT, damaged_night)
+        nightly.load_export(NIGHT, damaged_night)
+    with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
+        counts = connection.execute(
+            "select (select count(*) from raw.orders), (select count(*) from raw.accounts), "
+            "(select count(*) from ops.quarantined_rows), (select count(*) from ops.load_audit)"
+        ).fetchone()
+    assert counts == (2, 1, 16, 2)
+
+
+def test_validation_results_are_kept_per_night(damaged_night):
+    nightly.validate_export(NIGHT, damaged_night)
+    result = json.loads(
+        (damaged_night.run_folder(NIGHT) / "validation" / "orders.json").read_text()
+    )
+    assert result["success"] is False
+
+
+def test_wrong_columns_fail_the_validation_step(settings):
+    folder = write_export(settings.export_folder(NIGHT), [account("A1")], [])
+    text = (folder / "accounts.csv").read_text().replace("email_opt_in", "opt_in", 1)
+    (folder / "accounts.csv").write_text(text)
+    with pytest.raises(ExportFileError, match=r"accounts\.csv has the wrong columns"):
+        nightly.validate_export(NIGHT, settings)
