@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,8 +23,10 @@ from next_steps.generator import generate_export
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT = date(2025, 11, 20)
 BANDS = [("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, 10**9)]
-EMAIL = re.compile(r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*"
-                   r"[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*"
+    r"[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +42,10 @@ def _cents(value: Decimal) -> Decimal:
 
 def expected_night(export: Path, night: date) -> dict:
     """The DESIGN.md rules, computed in plain Python from the export files."""
-    rates = {row["currency"]: Decimal(row["rate_to_reporting"])
-             for row in _read(ROOT / "dbt_project/seeds/currency_rates.csv")}
+    rates = {
+        row["currency"]: Decimal(row["rate_to_reporting"])
+        for row in _read(ROOT / "dbt_project/seeds/currency_rates.csv")
+    }
     accounts = {row["account_id"]: row for row in _read(export / "accounts.csv")}
     latest: dict[str, tuple[str, dict]] = {}
     for row in _read(export / "orders.csv"):  # later rows win ties: same export, later line
@@ -52,8 +56,9 @@ def expected_night(export: Path, night: date) -> dict:
     for _, row in latest.values():
         ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
         if row["status"] == "completed" and Decimal(row["order_total"]) > 0 and ordered <= night:
-            purchases[row["account_id"]].append((ordered, Decimal(row["order_total"]) *
-                                                 rates[row["currency"]]))
+            purchases[row["account_id"]].append(
+                (ordered, Decimal(row["order_total"]) * rates[row["currency"]])
+            )
     per_account = {}
     for account_id, account in accounts.items():
         bought = purchases.get(account_id, [])
@@ -64,9 +69,11 @@ def expected_night(export: Path, night: date) -> dict:
         else:
             segment = "lapsed" if bought else "no_purchase"
         per_account[account_id] = {
-            "segment": segment, "orders": count,
+            "segment": segment,
+            "orders": count,
             "revenue": _cents(sum((_cents(v) for _, v in in_window), Decimal(0))),
-            "last": max((d for d, _ in bought), default=None), "account": account,
+            "last": max((d for d, _ in bought), default=None),
+            "account": account,
         }
     summary = defaultdict(lambda: {"accounts": 0, "orders": 0, "revenue": Decimal(0)})
     for figures in per_account.values():
@@ -94,8 +101,11 @@ def expected_step(figures: dict) -> str | None:
 
 
 def reachable(account: dict) -> bool:
-    return (account["status"] != "terminated" and account["email_opt_in"] == "true"
-            and bool(EMAIL.match(account["email"].strip())))
+    return (
+        account["status"] != "terminated"
+        and account["email_opt_in"] == "true"
+        and bool(EMAIL.match(account["email"].strip()))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +128,12 @@ def night_run(tmp_path_factory):
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
 
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(ROOT / "scripts/run_night.py"),
-                               NIGHT.isoformat()], env=env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, str(ROOT / "scripts/run_night.py"), NIGHT.isoformat()],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
 
     first = run()
     assert first.returncode == 0, first.stdout + first.stderr
@@ -127,23 +141,38 @@ def night_run(tmp_path_factory):
     first_files = {p.relative_to(outreach): p.read_bytes() for p in outreach.rglob("*.csv")}
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
         first_summary = connection.execute(
-            "select * from marts.segment_summary order by all").fetchall()
+            "select * from marts.segment_summary order by all"
+        ).fetchall()
     second = run()
     assert second.returncode == 0, second.stdout + second.stderr
-    return {"data": data, "first_files": first_files, "first_summary": first_summary,
-            "stdout": second.stdout, "run": run,
-            "expected": expected_night(data / "landing" / NIGHT.isoformat(), NIGHT)}
+    return {
+        "data": data,
+        "first_files": first_files,
+        "first_summary": first_summary,
+        "stdout": second.stdout,
+        "run": run,
+        "expected": expected_night(data / "landing" / NIGHT.isoformat(), NIGHT),
+    }
 
 
 def test_segment_summary_matches_an_independent_computation(night_run):
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select segment, accounts, orders, revenue, average_order_value, revenue_share "
-            "from marts.segment_summary where as_of_date = ?", [NIGHT]).fetchall()
+            "from marts.segment_summary where as_of_date = ?",
+            [NIGHT],
+        ).fetchall()
     expected = night_run["expected"]["summary"]
     total = sum(row["revenue"] for row in expected.values())
     assert {segment for segment, *_ in rows} == {
-        "1", "2-3", "4-6", "7-10", "11+", "lapsed", "no_purchase"}
+        "1",
+        "2-3",
+        "4-6",
+        "7-10",
+        "11+",
+        "lapsed",
+        "no_purchase",
+    }
     for segment, accounts, orders, revenue, aov, share in rows:
         want = expected.get(segment, {"accounts": 0, "orders": 0, "revenue": Decimal(0)})
         assert (accounts, orders) == (want["accounts"], want["orders"]), segment
@@ -158,13 +187,19 @@ def test_customer_segments_has_one_row_per_account_with_its_figures(night_run):
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select account_id, segment, orders_12m, revenue_12m, last_purchase_date "
-            "from marts.customer_segments where as_of_date = ?", [NIGHT]).fetchall()
+            "from marts.customer_segments where as_of_date = ?",
+            [NIGHT],
+        ).fetchall()
     expected = night_run["expected"]["per_account"]
     assert len(rows) == len(expected)
     for account_id, segment, orders, revenue, last in rows:
         want = expected[account_id]
         assert (segment, orders, Decimal(str(revenue)), last) == (
-            want["segment"], want["orders"], want["revenue"], want["last"]), account_id
+            want["segment"],
+            want["orders"],
+            want["revenue"],
+            want["last"],
+        ), account_id
 
 
 def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run):
@@ -178,8 +213,11 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
             assert (row["next_step"], row["segment"]) == (campaign, segment)
             listed[row["account_id"]] = row
     expected = night_run["expected"]["per_account"]
-    want = {account_id for account_id, figures in expected.items()
-            if expected_step(figures) and reachable(figures["account"])}
+    want = {
+        account_id
+        for account_id, figures in expected.items()
+        if expected_step(figures) and reachable(figures["account"])
+    }
     assert set(listed) == want
     for account_id, row in listed.items():
         figures = expected[account_id]
@@ -208,16 +246,22 @@ def test_rerunning_the_night_replaces_it_with_identical_results(night_run):
     again = {p.relative_to(outreach): p.read_bytes() for p in outreach.rglob("*.csv")}
     assert again == night_run["first_files"]
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select * from marts.segment_summary order by all").fetchall() == \
-            night_run["first_summary"]
-        assert con.execute("select count(*) from raw.accounts").fetchone()[0] == \
-            len(night_run["expected"]["per_account"])
+        assert (
+            con.execute("select * from marts.segment_summary order by all").fetchall()
+            == night_run["first_summary"]
+        )
+        assert con.execute("select count(*) from raw.accounts").fetchone()[0] == len(
+            night_run["expected"]["per_account"]
+        )
 
 
 def test_every_row_read_is_loaded_or_quarantined(night_run):
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
-        audit = con.execute("select file_name, rows_read, rows_loaded, rows_quarantined "
-                            "from ops.load_audit where export_date = ?", [NIGHT]).fetchall()
+        audit = con.execute(
+            "select file_name, rows_read, rows_loaded, rows_quarantined "
+            "from ops.load_audit where export_date = ?",
+            [NIGHT],
+        ).fetchall()
     assert {row[0] for row in audit} == {"accounts.csv", "orders.csv", "order_lines.csv"}
     for _, read, loaded, quarantined in audit:
         assert read == loaded + quarantined and read > 0
@@ -234,12 +278,17 @@ def test_a_night_without_export_fails_naming_the_folder(night_run, tmp_path):
     env_night = date(2025, 11, 21)
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts/run_night.py"), env_night.isoformat()],
-        env={**os.environ, "NEXT_STEPS_DATA_DIR": str(night_run["data"]),
-             "AIRFLOW_HOME": str(night_run["data"].parent / "airflow"),
-             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-             "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
-        capture_output=True, text=True)
+        env={
+            **os.environ,
+            "NEXT_STEPS_DATA_DIR": str(night_run["data"]),
+            "AIRFLOW_HOME": str(night_run["data"].parent / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        },
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert "FAILED" in result.stderr
     assert "landing/2025-11-21 does not exist" in result.stderr
