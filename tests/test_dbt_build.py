@@ -1,0 +1,83 @@
+"""The build step: dbt's run results are kept per night, and a failing test fails the
+night with a message that names every model and test that did not pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from next_steps import nightly
+from next_steps.config import Settings
+from next_steps.errors import DbtBuildFailed
+
+from conftest import account, order, write_export
+
+NIGHT = date(2025, 6, 30)
+
+
+@pytest.fixture
+def loaded_night(settings: Settings) -> Settings:
+    write_export(
+        settings.export_folder(NIGHT),
+        [account("A1"), account("A2", account_type="preferred")],
+        [
+            order("O1", "A1", "2025-06-01T10:00:00Z"),
+            order("O2", "A2", "2025-05-01T10:00:00Z"),
+            order("O3", "A2", "2025-06-01T10:00:00Z"),
+        ],
+    )
+    nightly.validate_export(NIGHT, settings)
+    nightly.load_export(NIGHT, settings)
+    return settings
+
+
+def test_build_keeps_run_results_per_night(loaded_night):
+    statuses = nightly.build_models(NIGHT, loaded_night)
+    assert statuses.get("success", 0) + statuses.get("pass", 0) > 50
+    results = json.loads((loaded_night.run_folder(NIGHT) / "dbt" / "run_results.json").read_text())
+    statuses_kept = {result["status"] for result in results["results"]}
+    assert statuses_kept <= {"success", "pass", "no-op"}
+    assert any(r["unique_id"] == "model.next_steps.segment_summary" for r in results["results"])
+
+
+def test_failing_tests_are_all_named_in_the_error(loaded_night, tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        Settings.from_env().dbt_project_dir,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs"),
+    )
+    (project / "tests" / "assert_nobody_is_called_ana.sql").write_text(
+        "select account_id from {{ ref('stg_commerce__accounts') }} where first_name = 'Ana'\n"
+    )
+    (project / "tests" / "assert_there_are_no_orders.sql").write_text(
+        "select order_id from {{ ref('stg_commerce__orders') }}\n"
+    )
+    settings = Settings(**{**loaded_night.__dict__, "dbt_project_dir": Path(project)})
+    with pytest.raises(DbtBuildFailed) as failure:
+        nightly.build_models(NIGHT, settings)
+    message = str(failure.value)
+    assert "failed (2 model(s)/test(s))" in message
+    assert "test.next_steps.assert_nobody_is_called_ana [fail]" in message
+    assert "test.next_steps.assert_there_are_no_orders [fail]" in message
+    assert "run_results.json" in message
+
+
+def test_build_releases_the_warehouse_for_other_processes(loaded_night):
+    import subprocess
+    import sys
+
+    nightly.build_models(NIGHT, loaded_night)
+    # Another process can take the write lock only if dbt closed its connection.
+    code = (
+        "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create schema if not "
+        "exists probe'); print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(loaded_night.warehouse)], capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "ok", result.stderr
