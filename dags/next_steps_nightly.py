@@ -22,16 +22,20 @@ processes the same night.
 
 | task | what it does | where |
 |---|---|---|
-| `find_export` | waits for nothing: fails at once unless `landing/D/_SUCCESS` exists | `$NEXT_STEPS_LANDING_DIR/D/` |
+| `find_export` | waits up to `NEXT_STEPS_EXPORT_WAIT_MINUTES` for `landing/D/_SUCCESS` | `$NEXT_STEPS_LANDING_DIR/D/` |
 | `validate_export` | reads every file, checks its columns, runs the Great Expectations suite | `expectations/*.json`, results in `runs/D/validation/` |
-| `load_warehouse` | loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
-| `build_models` | `dbt build` (models + tests) for D | run results in `runs/D/dbt/` |
-| `write_outreach_files` | one CSV per campaign and segment, `manifest.json`, `_SUCCESS` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
+| `build_models` | `dbt build` (models + tests) for D on the working file | run results in `runs/D/dbt/` |
+| `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic) | `$NEXT_STEPS_WAREHOUSE` |
+| `write_outreach_files` | one CSV per campaign and segment, `manifest.json`, `_SUCCESS`, published by a rename | `$NEXT_STEPS_OUTREACH_DIR/D/` |
 | `summarize_night` | logs the segment table and the files written | task log |
 
 **When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
-columns, not UTF-8, no accounts) fails without retries and the message names the file
-and the problem: fix or re-deliver the export, then clear the run. A failed dbt test
+columns, not UTF-8, no accounts, more than `NEXT_STEPS_MAX_QUARANTINE_SHARE` of a file's
+rows rejected) fails without retries and the message names the file and the problem:
+fix or re-deliver the export, then clear the whole run (a corrected export replaces the
+night). Nothing is published before `publish_warehouse`: BI tools keep reading the last
+good night, and the outreach folder of the night does not appear. A failed dbt test
 names the model and test; its details are in `runs/D/dbt/run_results.json`. Rows that
 break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
 Re-running a night replaces that night's rows and files; it never duplicates them.
@@ -89,6 +93,12 @@ def next_steps_nightly() -> None:
         return _step(nightly.build_models, date.fromisoformat(ds))
 
     @task
+    def publish_warehouse(ds: str | None = None) -> str:
+        from next_steps import nightly
+
+        return _step(nightly.publish_warehouse, date.fromisoformat(ds))
+
+    @task
     def write_outreach_files(ds: str | None = None, run_id: str | None = None) -> dict:
         from next_steps import nightly
 
@@ -105,6 +115,7 @@ def next_steps_nightly() -> None:
         >> validate_export()
         >> load_warehouse()
         >> build_models()
+        >> publish_warehouse()
         >> write_outreach_files()
         >> summarize_night()
     )

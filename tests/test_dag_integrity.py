@@ -44,6 +44,7 @@ def test_nightly_dag_reads_as_the_data_flow(dag_bag):
         "validate_export",
         "load_warehouse",
         "build_models",
+        "publish_warehouse",
         "write_outreach_files",
         "summarize_night",
     ]

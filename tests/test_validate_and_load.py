@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -17,6 +18,7 @@ from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError
 from next_steps.exports import read_export_file
 from next_steps.validation import load_suite_json, validate_file
+from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG
 
 from conftest import account, order, write_export
 
@@ -49,11 +51,12 @@ def damaged_night(settings):
         order("O10", "A1", "2025-06-06T10:00:00+02:00"),  # offset: fine
     ]
     write_export(settings.export_folder(NIGHT), accounts, orders)
-    return settings
+    # Far more than 1 % of these rows are bad on purpose: lift the limit to see each one.
+    return replace(settings, max_quarantine_share=1.0)
 
 
 def _quarantine(settings, file_name):
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(settings.working_warehouse), read_only=True) as connection:
         return dict(
             connection.execute(
                 "select line_number, reason from ops.quarantined_rows "
@@ -102,6 +105,8 @@ def test_damaged_rows_are_quarantined_and_the_rest_loads(damaged_night):
         "rows_read": 9,
         "rows_loaded": 1,
         "rows_quarantined": 8,
+        "rows_held": 0,
+        "rows_flagged": 0,
     }
     accounts = _quarantine(damaged_night, "accounts.csv")
     assert accounts[5] == "enrolled_at: must not be after the export date 2025-06-30"
@@ -113,14 +118,14 @@ def test_damaged_rows_are_quarantined_and_the_rest_loads(damaged_night):
         5: "order_date: must be a valid timestamp; updated_at: must be a valid timestamp",
         6: "order_date: must not be after the export date 2025-06-30; "
         "updated_at: must not be after the export date 2025-06-30",
-        7: "account_id: not in the accounts snapshot of this export",
+        7: HELD_REASON,
         8: "currency: no rate to USD in currency_rates",
         9: "volume: must be a decimal number",
-        10: "account_id: not in the accounts snapshot of this export",
+        10: HELD_REASON,
     }
     assert loaded["orders"]["rows_read"] == 10
     assert loaded["orders"]["rows_loaded"] + loaded["orders"]["rows_quarantined"] == 10
-    with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(damaged_night.working_warehouse), read_only=True) as connection:
         assert connection.execute(
             "select order_id, cast(order_date as varchar) from raw.orders order by order_id"
         ).fetchall() == [("O1", "2025-06-01 10:00:00"), ("O10", "2025-06-06 08:00:00")]
@@ -149,7 +154,7 @@ def test_reloading_a_night_replaces_it_instead_of_duplicating(damaged_night):
     for _ in range(2):
         nightly.validate_export(NIGHT, damaged_night)
         nightly.load_export(NIGHT, damaged_night)
-    with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(damaged_night.working_warehouse), read_only=True) as connection:
         counts = connection.execute(
             "select (select count(*) from raw.orders), (select count(*) from raw.accounts), "
             "(select count(*) from ops.quarantined_rows), (select count(*) from ops.load_audit)"
@@ -171,3 +176,64 @@ def test_wrong_columns_fail_the_validation_step(settings):
     (folder / "accounts.csv").write_text(text)
     with pytest.raises(ExportFileError, match=r"accounts\.csv has the wrong columns"):
         nightly.validate_export(NIGHT, settings)
+
+
+def test_order_for_an_account_not_yet_exported_is_held_not_lost(damaged_night):
+    nightly.validate_export(NIGHT, damaged_night)
+    loaded = nightly.load_export(NIGHT, damaged_night)
+    assert loaded["orders"]["rows_held"] == 2
+    with duckdb.connect(str(damaged_night.working_warehouse), read_only=True) as connection:
+        held = connection.execute(
+            "select order_id, account_id from raw.held_orders order by order_id"
+        ).fetchall()
+    assert held == [("O6", "A99"), ("O9", "A2")]
+
+
+def test_account_with_unknown_sponsor_is_kept_and_flagged(settings):
+    write_export(
+        settings.export_folder(NIGHT),
+        [account("A1"), account("A2", sponsor_id="A1"), account("A3", sponsor_id="X9")],
+        [],
+    )
+    nightly.validate_export(NIGHT, settings)
+    loaded = nightly.load_export(NIGHT, settings)
+    assert loaded["accounts"]["rows_loaded"] == 3
+    assert loaded["accounts"]["rows_flagged"] == 1
+    with duckdb.connect(str(settings.working_warehouse), read_only=True) as connection:
+        flags = connection.execute("select line_number, flag from ops.flagged_rows").fetchall()
+    assert flags == [(4, UNKNOWN_SPONSOR_FLAG)]
+
+
+def test_a_file_with_too_many_rejected_rows_fails_the_night_and_keeps_the_evidence(settings):
+    rows = [order(f"O{i}", "A1", "2025-06-01T10:00:00Z") for i in range(198)]
+    rows += [
+        order("OX1", "A1", "2025-06-01T10:00:00Z", status="lost"),
+        order("OX2", "A1", "2025-06-01T10:00:00Z", order_total="-1"),
+    ]
+    write_export(settings.export_folder(NIGHT), [account("A1")], rows)
+    nightly.validate_export(NIGHT, settings)
+    strict = replace(settings, max_quarantine_share=0.005)
+    with pytest.raises(ExportFileError) as failure:
+        nightly.load_export(NIGHT, strict)
+    assert "orders.csv: 2 of 200 rows rejected (1.0%), above the 0.5% limit" in str(failure.value)
+    assert (settings.quarantine_folder(NIGHT) / "orders__quarantined.csv").exists()
+    assert not settings.warehouse.exists(), "nothing may be published"
+    with duckdb.connect(str(settings.working_warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from raw.orders").fetchone() == (0,)
+    # at the default 1 % the same file passes
+    assert nightly.load_export(NIGHT, settings)["orders"]["rows_loaded"] == 198
+
+
+def test_the_night_is_built_aside_and_published_by_a_rename(damaged_night):
+    nightly.validate_export(NIGHT, damaged_night)
+    nightly.load_export(NIGHT, damaged_night)
+    assert damaged_night.working_warehouse.exists()
+    assert not damaged_night.warehouse.exists()
+    nightly.publish_warehouse(NIGHT, damaged_night)
+    assert not damaged_night.working_warehouse.exists()
+    assert stat.S_IMODE(damaged_night.warehouse.stat().st_mode) == 0o640
+    with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from raw.accounts").fetchone() == (1,)
+    # the next load starts from the published file, not from scratch
+    nightly.load_export(NIGHT, damaged_night)
+    assert damaged_night.working_warehouse.stat().st_size > 0

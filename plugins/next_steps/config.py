@@ -10,7 +10,14 @@ NEXT_STEPS_OUTREACH_DIR     ``<data>/outreach``: one ``<YYYY-MM-DD>/`` folder pe
 NEXT_STEPS_QUARANTINE_DIR   ``<data>/quarantine``: rejected rows per night
 NEXT_STEPS_RUNS_DIR         ``<data>/runs``: per-night validation and dbt run results
 NEXT_STEPS_REPORTING_CURRENCY  ``USD``: the currency revenue is reported in
+NEXT_STEPS_EXPORT_WAIT_MINUTES  ``0``: how long ``find_export`` waits for ``_SUCCESS``
+NEXT_STEPS_MAX_QUARANTINE_SHARE ``0.01``: a file with a larger share of rejected rows
+                            fails the night (the export is probably broken)
 ==========================  =========================================================
+
+The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
+a hidden file beside it) and published with an atomic rename, so BI tools reading
+``NEXT_STEPS_WAREHOUSE`` never wait for the night nor see half of it.
 
 Relative paths are taken from the current directory.  ``<project>`` is the folder that
 holds ``plugins/``, ``dbt_project/`` and ``expectations/``.
@@ -32,6 +39,19 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number.") from None
+    if number < 0:
+        raise ValueError(f"{name}={value!r} must not be negative.")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved locations and settings for one process."""
@@ -45,6 +65,8 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     reporting_currency: str
+    export_wait_minutes: float = 0.0
+    max_quarantine_share: float = 0.01
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,7 +84,14 @@ class Settings:
                 env, "NEXT_STEPS_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"
             ),
             reporting_currency=env.get("NEXT_STEPS_REPORTING_CURRENCY", "").strip() or "USD",
+            export_wait_minutes=_number(env, "NEXT_STEPS_EXPORT_WAIT_MINUTES", 0.0),
+            max_quarantine_share=_number(env, "NEXT_STEPS_MAX_QUARANTINE_SHARE", 0.01),
         )
+
+    @property
+    def working_warehouse(self) -> Path:
+        """Where a night is loaded and built before it is published (same folder)."""
+        return self.warehouse.with_name(f".{self.warehouse.name}.building")
 
     def export_folder(self, night: date) -> Path:
         return self.landing_dir / night.isoformat()

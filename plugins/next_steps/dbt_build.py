@@ -54,7 +54,7 @@ def dbt_args(settings: Settings, night: date, command: str = "build") -> list[st
     ]
 
 
-def _release_connections() -> None:
+def release_connections() -> None:
     """dbt-duckdb keeps its DuckDB connection for the process; close it after the build.
 
     ``reset_adapters`` drops dbt's adapter, but dbt-duckdb also holds a process-wide
@@ -76,7 +76,7 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
     try:
         outcome = dbtRunner().invoke(dbt_args(settings, night))
     finally:
-        _release_connections()
+        release_connections()
         if previous is None:
             os.environ.pop("NEXT_STEPS_WAREHOUSE", None)
         else:

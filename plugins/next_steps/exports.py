@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,16 +29,33 @@ class ExportFolder:
     files: dict[str, Path]
 
 
-def locate_export(landing_dir: Path, night: date) -> ExportFolder:
-    """Return the complete export for ``night`` or fail naming the folder and problem."""
-    folder = landing_dir / night.isoformat()
+def _not_ready(folder: Path, night: date) -> str | None:
     if not folder.is_dir():
-        raise ExportNotReady(f"No export for {night}: folder {folder} does not exist.")
+        return f"No export for {night}: folder {folder} does not exist"
     if not (folder / SUCCESS_MARKER).is_file():
-        raise ExportNotReady(
+        return (
             f"Export {folder} is not complete: it has no {SUCCESS_MARKER} file "
-            "(the export may still be being written)."
+            "(the export may still be being written)"
         )
+    return None
+
+
+def locate_export(
+    landing_dir: Path, night: date, wait_seconds: float = 0.0, poll_seconds: float = 30.0
+) -> ExportFolder:
+    """Return the complete export for ``night`` or fail naming the folder and problem.
+
+    Waits up to ``wait_seconds`` for the folder and its ``_SUCCESS`` marker, looking
+    every ``poll_seconds``.
+    """
+    folder = landing_dir / night.isoformat()
+    deadline = time.monotonic() + wait_seconds
+    while (problem := _not_ready(folder, night)) is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            waited = f" after waiting {wait_seconds / 60:g} minute(s)" if wait_seconds else ""
+            raise ExportNotReady(f"{problem}{waited}.")
+        time.sleep(min(poll_seconds, remaining))
     files: dict[str, Path] = {}
     for spec in EXPORT_FILES:
         candidates = [

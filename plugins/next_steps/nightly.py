@@ -16,10 +16,17 @@ from typing import Any
 
 from next_steps.config import Settings
 from next_steps.contract import EXPORT_FILES
+from next_steps.errors import ExportFileError, NightFailed
 from next_steps.exports import locate_export, raw_text, read_export_file
-from next_steps.warehouse import STAGED_SUFFIX
+from next_steps.warehouse import DIR_MODE, FILE_MODE, STAGED_SUFFIX
 
 log = logging.getLogger(__name__)
+
+
+def _write_private_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
+    path.chmod(FILE_MODE)
 
 
 def _staged_path(settings: Settings, night: date, name: str) -> Path:
@@ -29,7 +36,9 @@ def _staged_path(settings: Settings, night: date, name: str) -> Path:
 def find_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
     """Fail unless the export for the night is complete; return its files."""
     settings = settings or Settings.from_env()
-    export = locate_export(settings.landing_dir, night)
+    export = locate_export(
+        settings.landing_dir, night, wait_seconds=settings.export_wait_minutes * 60
+    )
     log.info("Export for %s: %s (%s)", night, export.path, ", ".join(sorted(export.files)))
     return {"folder": str(export.path), "files": {k: str(v) for k, v in export.files.items()}}
 
@@ -44,7 +53,8 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
     settings = settings or Settings.from_env()
     export = locate_export(settings.landing_dir, night)
     staged_dir = settings.run_folder(night) / "staged"
-    staged_dir.mkdir(parents=True, exist_ok=True)
+    staged_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    staged_dir.chmod(DIR_MODE)  # staged rows hold personal data
     for stale in staged_dir.glob(f"*{STAGED_SUFFIX}"):
         stale.unlink()
     summary: dict[str, Any] = {}
@@ -90,6 +100,7 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
                 "copy (select * from staged_frame order by source_line) to ? (format parquet)",
                 [str(target)],
             )
+        target.chmod(FILE_MODE)
         (staged_dir / f"{spec.name}.meta.json").write_text(
             json.dumps(
                 {
@@ -122,13 +133,20 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
 
 
 def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Load the staged rows into ``raw.*`` in one transaction; write quarantine files."""
+    """Load the staged rows into ``raw.*`` of a fresh working copy of the warehouse.
+
+    One transaction: either every file of the night is loaded or none is.  Rejected rows
+    go to ``ops.quarantined_rows`` and ``quarantine/<D>/``; a file whose rejected share is
+    above ``max_quarantine_share`` fails the night (its quarantine file is still written,
+    so the problem can be seen).
+    """
     from next_steps import warehouse
 
     settings = settings or Settings.from_env()
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
-    results = {}
-    connection = warehouse.connect(settings.warehouse)
+    warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
+    loads: dict[str, warehouse.FileLoad] = {}
+    connection = warehouse.connect(settings.working_warehouse)
     try:
         warehouse.ensure_schema(connection)
         connection.execute("begin transaction")
@@ -137,11 +155,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
             staged = _staged_path(settings, night, spec.name)
             if not staged.exists():
                 # An optional file absent tonight: tonight has none of its rows.
-                connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
-                connection.execute(
-                    "delete from ops.load_audit where export_date = ? and file_name like ?",
-                    [night, f"{spec.name}.csv%"],
-                )
+                warehouse.forget_file(connection, spec, night)
                 continue
             meta = json.loads(staged.with_name(f"{spec.name}.meta.json").read_text())
             loaded = warehouse.load_file(
@@ -156,30 +170,67 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
                 settings.reporting_currency,
             )
             warehouse.refresh_known_keys(connection, night)
-            results[spec.name] = loaded.__dict__
+            loads[spec.name] = loaded
             log.info(
-                "%s: %d read, %d loaded, %d quarantined",
+                "%s: %d read, %d loaded, %d quarantined (%d held), %d flagged",
                 loaded.file_name,
                 loaded.rows_read,
                 loaded.rows_loaded,
                 loaded.rows_quarantined,
+                loaded.rows_held,
+                loaded.rows_flagged,
+            )
+        warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
+        _write_private_json(
+            settings.run_folder(night) / "load_audit.json", {name: load.__dict__ for name, load in loads.items()}
+        )
+        too_broken = [
+            load for load in loads.values() if load.quarantine_share > settings.max_quarantine_share
+        ]
+        if too_broken:
+            raise ExportFileError(
+                " ".join(
+                    f"{settings.export_folder(night) / load.file_name}: {load.rows_quarantined:,} "
+                    f"of {load.rows_read:,} rows rejected ({load.quarantine_share:.1%}), above "
+                    f"the {settings.max_quarantine_share:.1%} limit: the export is probably "
+                    "broken and must not drive campaigns."
+                    for load in too_broken
+                )
+                + f" Rejected rows and reasons: {settings.quarantine_folder(night)}."
             )
         connection.execute("commit")
-        warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
     except BaseException:
         with contextlib.suppress(Exception):  # nothing to roll back after a failed commit
             connection.execute("rollback")
         raise
     finally:
         connection.close()
-    return results
+    return {name: load.__dict__ for name, load in loads.items()}
 
 
 def build_models(night: date, settings: Settings | None = None) -> dict[str, int]:
+    """``dbt build`` for the night, on the working copy of the warehouse."""
+    from dataclasses import replace
+
     from next_steps.dbt_build import run_dbt_build
 
     settings = settings or Settings.from_env()
-    return run_dbt_build(settings, night).statuses
+    if not settings.working_warehouse.exists():
+        raise NightFailed(
+            f"No working warehouse {settings.working_warehouse}: run load_warehouse for "
+            f"{night} first (the whole night, not build_models alone)."
+        )
+    return run_dbt_build(replace(settings, warehouse=settings.working_warehouse), night).statuses
+
+
+def publish_warehouse(night: date, settings: Settings | None = None) -> str:
+    """Swap the built night in for the warehouse BI tools read (an atomic rename)."""
+    from next_steps import warehouse
+
+    settings = settings or Settings.from_env()
+    warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
+    log.info("Published the warehouse with night %s: %s", night, settings.warehouse)
+    return str(settings.warehouse)
 
 
 def write_outreach_files(

@@ -5,25 +5,31 @@ Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators
 - ``raw.accounts``, ``raw.orders``, ``raw.order_lines``: the export's rows, typed, with
   ``export_date`` and ``source_line``.  Loading night D first deletes night D's rows, so a
   re-run replaces the night and never duplicates it.
-- ``ops.load_audit``: per night and file, rows read, loaded and quarantined.
+- ``raw.held_orders``: orders whose account is in no accounts snapshot yet.  They are
+  quarantined on their night with a reason that says so, and the dbt models take them in
+  on the first night whose accounts snapshot has the account (nothing is moved, so the
+  result of a night never depends on the order nights were run in).
+- ``ops.load_audit``: per night and file, rows read, loaded, quarantined (of which held).
 - ``ops.quarantined_rows``: every row that was not loaded, with its line and reason.
+- ``ops.flagged_rows``: rows that were loaded with a warning (an unknown sponsor).
 
 A row is quarantined when Great Expectations rejected it (see :mod:`validation`), when a
 value does not convert to its type, or when it breaks a rule that needs the warehouse:
 a date after the export date, an order currency with no rate in
-``dbt_project/seeds/currency_rates.csv``, an order whose account is not in the accounts
-snapshot, an order line whose order is unknown.
+``dbt_project/seeds/currency_rates.csv``, an order line whose order is unknown.
+An account whose sponsor is not in the snapshot is loaded and flagged.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.contract import EXPORT_FILES, ExportFileSpec
+from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
 
 STAGED_SUFFIX = ".staged.parquet"
 QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
@@ -39,6 +45,20 @@ class FileLoad:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_held: int = 0
+    rows_flagged: int = 0
+
+    @property
+    def quarantine_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+
+#: The reason an order is held rather than rejected (and how the loader recognises it).
+HELD_REASON = (
+    "account_id: not in the accounts snapshot (yet); the order is held and loads on the "
+    "first night whose accounts snapshot has the account"
+)
+UNKNOWN_SPONSOR_FLAG = "sponsor_id: not an account of this snapshot; account kept, sponsor unknown"
 
 
 def connect(warehouse: Path, read_only: bool = False):
@@ -62,6 +82,7 @@ def ensure_schema(connection) -> None:
     connection.execute("create schema if not exists ops")
     for spec in EXPORT_FILES:
         connection.execute(f"create table if not exists raw.{spec.name} ({_raw_columns_ddl(spec)})")
+    connection.execute(f"create table if not exists raw.held_orders ({_raw_columns_ddl(ORDERS)})")
     connection.execute(
         """
         create table if not exists ops.load_audit (
@@ -70,6 +91,8 @@ def ensure_schema(connection) -> None:
             rows_read BIGINT NOT NULL,
             rows_loaded BIGINT NOT NULL,
             rows_quarantined BIGINT NOT NULL,
+            rows_held BIGINT NOT NULL,
+            rows_flagged BIGINT NOT NULL,
             checks_run INTEGER,
             checks_failed INTEGER,
             source_path VARCHAR
@@ -84,6 +107,16 @@ def ensure_schema(connection) -> None:
             line_number BIGINT NOT NULL,
             reason VARCHAR NOT NULL,
             raw_row VARCHAR
+        )
+        """
+    )
+    connection.execute(
+        """
+        create table if not exists ops.flagged_rows (
+            export_date DATE NOT NULL,
+            file_name VARCHAR NOT NULL,
+            line_number BIGINT NOT NULL,
+            flag VARCHAR NOT NULL
         )
         """
     )
@@ -140,7 +173,7 @@ def _semantic_rules(spec: ExportFileSpec, night: date, currency: str) -> list[st
             f"case when currency is not null and currency not in (select currency from rates) "
             f"then 'currency: no rate to {currency} in currency_rates' end",
             "case when account_id is not null and account_id not in (select account_id from known_accounts) "
-            "then 'account_id: not in the accounts snapshot of this export' end",
+            f"then '{HELD_REASON}' end",
         ]
     return [
         "case when order_id is not null and order_id not in (select order_id from known_orders) "
@@ -193,37 +226,57 @@ def load_file(
         """
     )
     columns = ", ".join(_quote(c.name) for c in spec.columns)
+    same_file = "export_date = ? and file_name like ?"
+    file_pattern = [night, f"{spec.name}.csv%"]
     connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
     connection.execute(
         f"insert into raw.{spec.name} select ?, source_line, {columns} "
         "from checked where reason is null order by source_line",
         [night],
     )
-    connection.execute(
-        "delete from ops.quarantined_rows where export_date = ? and file_name = ?",
-        [night, file_name],
-    )
+    if spec.name == ORDERS.name:
+        connection.execute("delete from raw.held_orders where export_date = ?", [night])
+        connection.execute(
+            f"insert into raw.held_orders select ?, source_line, {columns} "
+            "from checked where reason = ? order by source_line",
+            [night, HELD_REASON],
+        )
+    for table in ("ops.quarantined_rows", "ops.flagged_rows"):
+        connection.execute(f"delete from {table} where {same_file}", file_pattern)
     connection.execute(
         "insert into ops.quarantined_rows select ?, ?, source_line, reason, raw_row "
         "from checked where reason is not null order by source_line",
         [night, file_name],
     )
-    rows_read, rows_loaded = connection.execute(
-        "select count(*), count(*) filter (where reason is null) from checked"
+    if spec.name == "accounts":
+        connection.execute(
+            "insert into ops.flagged_rows select ?, ?, source_line, ? from checked "
+            "where reason is null and sponsor_id is not null and sponsor_id not in "
+            "(select account_id from checked where reason is null) order by source_line",
+            [night, file_name, UNKNOWN_SPONSOR_FLAG],
+        )
+    rows_read, rows_loaded, rows_held = connection.execute(
+        "select count(*), count(*) filter (where reason is null), "
+        "count(*) filter (where reason = ?) from checked",
+        [HELD_REASON],
     ).fetchone()
-    result = FileLoad(file_name, rows_read, rows_loaded, rows_read - rows_loaded)
-    connection.execute(
-        "delete from ops.load_audit where export_date = ? and file_name like ?",
-        [night, f"{spec.name}.csv%"],
+    (rows_flagged,) = connection.execute(
+        f"select count(*) from ops.flagged_rows where {same_file}", file_pattern
+    ).fetchone()
+    result = FileLoad(
+        file_name, rows_read, rows_loaded, rows_read - rows_loaded, rows_held, rows_flagged
     )
+    connection.execute(f"delete from ops.load_audit where {same_file}", file_pattern)
     connection.execute(
-        "insert into ops.load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into ops.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             night,
             file_name,
             result.rows_read,
             result.rows_loaded,
             result.rows_quarantined,
+            result.rows_held,
+            result.rows_flagged,
             checks_run,
             checks_failed,
             source_path,
@@ -253,8 +306,9 @@ def refresh_known_keys(connection, night: date) -> None:
     )
     connection.execute(
         "create or replace temp table known_orders as "
-        "select distinct order_id from raw.orders where export_date <= ?",
-        [night],
+        "select order_id from raw.orders where export_date <= ? "
+        "union select order_id from raw.held_orders where export_date <= ?",
+        [night, night],
     )
 
 
@@ -288,3 +342,46 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
         os.replace(temporary, target)
         written.append(target)
     return written
+
+
+def start_working_copy(published: Path, working: Path) -> None:
+    """Begin a night: a fresh copy of the published warehouse (or none, the first night).
+
+    A working copy left by a run that was killed is discarded, never continued.
+    """
+    for stale in (working, working.with_name(working.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    working.parent.mkdir(parents=True, exist_ok=True)
+    if published.exists():
+        temporary = working.with_name(working.name + ".copying")
+        shutil.copyfile(published, temporary)
+        os.replace(temporary, working)
+
+
+def publish_working_copy(working: Path, published: Path) -> None:
+    """Make the built night visible: checkpoint the working copy, rename it over the
+    published file.  Readers that opened the old file keep reading the old night."""
+    if not working.exists():
+        raise FileNotFoundError(
+            f"No working warehouse {working}: load_warehouse must run before publishing."
+        )
+    connection = connect(working)
+    try:
+        connection.execute("checkpoint")
+    finally:
+        connection.close()
+    wal = working.with_name(working.name + ".wal")
+    if wal.exists():
+        raise RuntimeError(f"{wal} is still there after a checkpoint; not publishing.")
+    os.chmod(working, FILE_MODE)
+    os.replace(working, published)
+
+
+def forget_file(connection, spec: ExportFileSpec, night: date) -> None:
+    """Night D has no such file (an optional one): remove whatever an earlier run loaded."""
+    connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
+    for table in ("ops.quarantined_rows", "ops.flagged_rows", "ops.load_audit"):
+        connection.execute(
+            f"delete from {table} where export_date = ? and file_name like ?",
+            [night, f"{spec.name}.csv%"],
+        )

@@ -16,6 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from next_steps.dbt_build import release_connections
+from next_steps.warehouse import ensure_schema
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -123,24 +126,6 @@ ORDER_LINES_NIGHT_2 = [
 
 # fmt: on
 
-RAW_DDL = """
-create schema if not exists raw;
-create or replace table raw.accounts (
-    export_date date, source_line bigint, account_id varchar, account_type varchar,
-    status varchar, enrolled_at date, sponsor_id varchar, first_name varchar, email varchar,
-    country varchar, language varchar, email_opt_in boolean, autoship_active boolean, rank integer
-);
-create or replace table raw.orders (
-    export_date date, source_line bigint, order_id varchar, account_id varchar,
-    order_date timestamp, order_type varchar, status varchar, currency varchar,
-    order_total decimal(18, 4), volume decimal(18, 4), updated_at timestamp
-);
-create or replace table raw.order_lines (
-    export_date date, source_line bigint, order_id varchar, line_number integer,
-    sku varchar, quantity integer, unit_price decimal(18, 4)
-);
-"""
-
 
 def _load_export(con: duckdb.DuckDBPyConnection, night: str, accounts, orders, order_lines) -> None:
     """Insert one export night the way the loader does (line 1 is the header)."""
@@ -186,7 +171,7 @@ def write_raw_warehouse(path: Path) -> None:
     """Write both export nights into a fresh DuckDB file at `path`."""
     con = duckdb.connect(str(path))
     try:
-        con.execute(RAW_DDL)
+        ensure_schema(con)  # the loader's own raw and ops tables
         _load_export(con, NIGHT_1, ACCOUNTS, ORDERS_NIGHT_1, ORDER_LINES_NIGHT_1)
         _load_export(con, NIGHT_2, ACCOUNTS + NEW_ON_NIGHT_2, ORDERS_NIGHT_2, ORDER_LINES_NIGHT_2)
     finally:
@@ -194,19 +179,6 @@ def write_raw_warehouse(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- running dbt
-
-
-def _release_dbt_connections() -> None:
-    """dbt-duckdb keeps its DuckDB connection open in the process: drop it before the
-    test opens the warehouse itself (and before the next dbt invocation)."""
-    from dbt.adapters.factory import reset_adapters
-
-    reset_adapters()
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - other adapters keep no process-wide handle
-        return
-    DuckDBConnectionManager.close_all_connections()
 
 
 class Warehouse:
@@ -237,7 +209,7 @@ class Warehouse:
         try:
             return dbtRunner().invoke(cli_args)
         finally:
-            _release_dbt_connections()
+            release_connections()
 
     def build(self, as_of_date: str) -> None:
         result = self.dbt("build", as_of_date=as_of_date)

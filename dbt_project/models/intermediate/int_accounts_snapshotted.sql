@@ -14,7 +14,7 @@ snapshots_known_on_as_of_date as (
 
 ),
 
-final as (
+snapshot as (
 
     select
         accounts.account_id,
@@ -34,6 +34,23 @@ final as (
     from accounts
     inner join snapshots_known_on_as_of_date
         on accounts.export_date = snapshots_known_on_as_of_date.snapshot_date
+
+),
+
+final as (
+
+    select
+        snapshot.*,
+        -- the loader keeps an account whose sponsor is not in the snapshot and flags it
+        coalesce(
+            snapshot.sponsor_account_id is not null
+            and snapshot.sponsor_account_id not in (
+                select sponsors.account_id from snapshot as sponsors
+            ),
+            false
+        ) as has_unknown_sponsor
+
+    from snapshot
 
 )
 

@@ -6,10 +6,22 @@ orders as (
 
 ),
 
+accounts as (
+
+    select * from {{ ref('int_accounts_snapshotted') }}
+
+),
+
 versions_known_on_as_of_date as (
 
     select * from orders
-    where export_date <= {{ as_of_date() }}
+    where
+        export_date <= {{ as_of_date() }}
+        -- a held order counts once its account is in the snapshot of D
+        and (
+            not was_held
+            or account_id in (select accounts.account_id from accounts)
+        )
 
 ),
 

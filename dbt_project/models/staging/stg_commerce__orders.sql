@@ -1,8 +1,24 @@
 with
 
+loaded_orders as (
+
+    select *, false as was_held from {{ source('commerce', 'orders') }}
+
+),
+
+-- Orders whose account was in no accounts snapshot yet on their export night: the
+-- intermediate layer takes them in from the first night whose snapshot has the account.
+held_orders as (
+
+    select *, true as was_held from {{ source('commerce', 'held_orders') }}
+
+),
+
 source as (
 
-    select * from {{ source('commerce', 'orders') }}
+    select * from loaded_orders
+    union all
+    select * from held_orders
 
 ),
 
@@ -31,7 +47,10 @@ final as (
         -- categories, cleaned
         lower(trim(order_type)) as order_type,
         lower(trim(status)) as order_status,
-        upper(trim(currency)) as currency_code
+        upper(trim(currency)) as currency_code,
+
+        -- load
+        was_held
 
     from source
 
