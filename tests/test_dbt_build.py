@@ -78,6 +78,8 @@ def test_build_releases_the_warehouse_for_other_processes(loaded_night):
         "exists probe'); print('ok')"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(loaded_night.working_warehouse)], capture_output=True, text=True
+        [sys.executable, "-c", code, str(loaded_night.working_warehouse)],
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.strip() == "ok", result.stderr

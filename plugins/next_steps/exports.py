@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,6 +142,16 @@ def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[tuple[int, list[s
 
 
 def read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
+    """Read ``path`` as the contract's ``spec`` file (see :func:`_read_export_file`)."""
+    try:
+        return _read_export_file(path, spec)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ExportFileError(
+            f"{path} cannot be read: not a gzip file, or a truncated one ({exc})."
+        ) from exc
+
+
+def _read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
     """Read ``path`` as the contract's ``spec`` file.
 
     Fails (``ExportFileError``) on a missing or unexpected column, a file that is not

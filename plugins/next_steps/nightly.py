@@ -182,7 +182,8 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
             )
         warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
         _write_private_json(
-            settings.run_folder(night) / "load_audit.json", {name: load.__dict__ for name, load in loads.items()}
+            settings.run_folder(night) / "load_audit.json",
+            {name: load.__dict__ for name, load in loads.items()},
         )
         too_broken = [
             load for load in loads.values() if load.quarantine_share > settings.max_quarantine_share

@@ -133,6 +133,10 @@ def publish_night(
 ) -> list[OutreachFile]:
     """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``."""
     outreach_dir.mkdir(parents=True, exist_ok=True)
+    # Leftovers of a run that was killed mid-write or mid-swap: never published, never
+    # read (consumers only read <night>/ folders that have _SUCCESS); removed here.
+    for stale in outreach_dir.glob(f".*-{night.isoformat()}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     token = uuid.uuid4().hex[:12]
     incoming = outreach_dir / f".incoming-{night.isoformat()}-{token}"
     target = outreach_dir / night.isoformat()
