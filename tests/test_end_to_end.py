@@ -293,3 +293,20 @@ def test_a_night_without_export_fails_naming_the_folder(night_run, tmp_path):
     assert "FAILED" in result.stderr
     assert "landing/2025-11-21 does not exist" in result.stderr
     assert not (night_run["data"] / "outreach" / "2025-11-21").exists()
+
+
+def test_logs_never_print_an_email_address(night_run):
+    export = night_run["data"] / "landing" / NIGHT.isoformat()
+    emails = {row["email"].strip() for row in _read(export / "accounts.csv") if "@" in row["email"]}
+    run_folder = night_run["data"] / "runs" / NIGHT.isoformat()
+    logs = [run_folder / "airflow.log", run_folder / "dbt" / "dbt.log"]
+    logs += list((run_folder / "validation").glob("*.json"))
+    assert len(emails) > 100
+    for log in logs:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert not [email for email in emails if email in text], f"{log.name} prints e-mails"
+    # ...while the task logs do report in counts
+    assert re.search(
+        r"orders\.csv: \d+ read, \d+ loaded, 0 quarantined",
+        (run_folder / "airflow.log").read_text(),
+    )

@@ -302,3 +302,15 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
     else:
         lines.append("    (none published for this night)")
     return "\n".join(lines)
+
+
+def run_whole_night(night: date, run_id: str, settings: Settings | None = None) -> None:
+    """Every step of the night in this process, in the DAG's order (for tests and
+    benchmarks; operators run the DAG)."""
+    settings = settings or Settings.from_env()
+    find_export(night, settings)
+    validate_export(night, settings)
+    load_export(night, settings)
+    build_models(night, settings)
+    publish_warehouse(night, settings)
+    write_outreach_files(night, run_id, settings)

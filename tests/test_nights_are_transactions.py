@@ -1,0 +1,224 @@
+"""Nights are transactions: running nights out of order or again gives the same result,
+a run killed with SIGKILL leaves nothing half-written in sight, and BI readers are never
+locked out of the warehouse nor shown half a night."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from next_steps import nightly, outreach
+from next_steps.config import Settings
+from next_steps.generator import generate_nights
+
+FIRST = date(2025, 5, 30)
+SECOND = FIRST + timedelta(days=1)
+MARTS = ("customer_segments", "segment_summary", "next_steps")
+TABLES = (
+    *(f"marts.{m}" for m in MARTS),
+    "raw.accounts",
+    "raw.orders",
+    "ops.load_audit",
+    "ops.quarantined_rows",
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _settings(data: Path) -> Settings:
+    return Settings.from_env({"NEXT_STEPS_DATA_DIR": str(data)})
+
+
+def _state(settings: Settings) -> dict:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        # ops.load_audit.source_path names each test's own data folder: leave it out
+        tables = {
+            t: connection.execute(
+                f"select * exclude (source_path) from {t} order by all"
+                if t == "ops.load_audit"
+                else f"select * from {t} order by all"
+            ).fetchall()
+            for t in TABLES
+        }
+    files = {}
+    for night_folder in sorted(settings.outreach_dir.iterdir()):
+        for path in sorted(night_folder.rglob("*.csv")):
+            files[path.relative_to(settings.outreach_dir).as_posix()] = path.read_bytes()
+    return {"tables": tables, "files": files}
+
+
+def _run_in_subprocess(settings: Settings, night: date) -> subprocess.Popen:
+    code = (
+        "import sys; from datetime import date; from next_steps import nightly; "
+        "nightly.run_whole_night(date.fromisoformat(sys.argv[1]), 'killed-run')"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, night.isoformat()],
+        env={**os.environ, "NEXT_STEPS_DATA_DIR": str(settings.data_dir)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("exports") / "landing"
+    generate_nights(landing, FIRST, nights=2, orders=3000, seed=11)
+    return landing
+
+
+def _data_dir(tmp_path_factory, landing: Path, name: str) -> Settings:
+    data = tmp_path_factory.mktemp(name)
+    (data / "landing").symlink_to(landing, target_is_directory=True)
+    return _settings(data)
+
+
+@pytest.fixture(scope="module")
+def in_order(tmp_path_factory, landing) -> dict:
+    settings = _data_dir(tmp_path_factory, landing, "in_order")
+    for night in (FIRST, SECOND):
+        nightly.run_whole_night(night, "run", settings)
+    return _state(settings)
+
+
+def test_nights_run_out_of_order_and_again_give_the_same_result(
+    tmp_path_factory, landing, in_order
+):
+    settings = _data_dir(tmp_path_factory, landing, "out_of_order")
+    for night in (SECOND, FIRST, SECOND, FIRST):  # backwards, then a backfill of both
+        nightly.run_whole_night(night, "run", settings)
+    assert _state(settings) == in_order
+
+
+def test_a_run_killed_during_dbt_build_leaves_the_published_night_and_reruns_cleanly(
+    tmp_path_factory, landing, in_order
+):
+    settings = _data_dir(tmp_path_factory, landing, "killed")
+    nightly.run_whole_night(FIRST, "run", settings)
+    published = _sha(settings.warehouse)
+
+    run = _run_in_subprocess(settings, SECOND)
+    dbt_log = settings.run_folder(SECOND) / "dbt" / "dbt.log"
+    deadline = time.monotonic() + 300
+    while not (dbt_log.exists() and " START " in dbt_log.read_text(errors="replace")):
+        assert run.poll() is None, run.stdout.read().decode()
+        assert time.monotonic() < deadline, "dbt never started"
+        time.sleep(0.05)
+    time.sleep(2)  # well inside the build
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+
+    assert _sha(settings.warehouse) == published, "the published warehouse changed"
+    assert not settings.outreach_folder(SECOND).exists()
+    nightly.run_whole_night(SECOND, "run", settings)
+    assert _state(settings) == in_order
+
+
+def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
+    outreach_dir = tmp_path / "outreach"
+    small = {
+        ("second_order", "1"): [
+            (
+                "A1",
+                "Ana",
+                "ana@example.com",
+                "pl",
+                "PL",
+                "1",
+                "second_order",
+                "1",
+                "9.00",
+                "2025-05-01",
+                "why",
+            )
+        ]
+    }
+    outreach.publish_night(small, outreach_dir, SECOND, "first", tmp_path / "landing")
+    before = {
+        p: p.read_bytes() for p in (outreach_dir / SECOND.isoformat()).rglob("*") if p.is_file()
+    }
+    code = (
+        "import sys; from datetime import date; from pathlib import Path\n"
+        "from next_steps import outreach\n"
+        "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
+        " '2025-05-01', 'a reason a marketer reads')\n"
+        "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
+        "outreach.publish_night(lists, Path(sys.argv[1]), date(2025, 5, 31), 'killed', "
+        "Path('x'))\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code, str(outreach_dir)])
+    deadline = time.monotonic() + 120
+    while not list(outreach_dir.glob(".incoming-*/second_order/*.csv")):
+        assert run.poll() is None, "the writer finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+
+    visible = [p.name for p in outreach_dir.iterdir() if not p.name.startswith(".")]
+    assert visible == [SECOND.isoformat()]
+    after = {
+        p: p.read_bytes() for p in (outreach_dir / SECOND.isoformat()).rglob("*") if p.is_file()
+    }
+    assert after == before, "the published night changed under a killed writer"
+    outreach.publish_night(small, outreach_dir, SECOND, "again", tmp_path / "landing")
+    assert [p.name for p in outreach_dir.iterdir()] == [SECOND.isoformat()]
+
+
+def test_bi_readers_are_never_refused_and_never_see_half_a_night(tmp_path_factory, landing):
+    settings = _data_dir(tmp_path_factory, landing, "readers")
+    nightly.run_whole_night(FIRST, "run", settings)
+    seen: list[tuple] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read_continuously() -> None:
+        while not stop.is_set():
+            try:
+                with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+                    seen.append(
+                        tuple(
+                            connection.execute(
+                                "select as_of_date, count(*), "
+                                "(select count(*) from marts.customer_segments c "
+                                " where c.as_of_date = s.as_of_date) "
+                                "from marts.segment_summary s group by as_of_date order by as_of_date"
+                            ).fetchall()
+                        )
+                    )
+            except Exception as exc:
+                errors.append(exc)
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=read_continuously)
+    reader.start()
+    try:
+        run = _run_in_subprocess(settings, SECOND)
+        output = run.communicate(timeout=600)[0].decode(errors="replace")
+        assert run.returncode == 0, output
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    states = set(seen)
+    assert len(seen) > 50
+    one_night, two_nights = sorted(states, key=len)
+    assert len(states) == 2, states
+    assert [row[0] for row in one_night] == [FIRST]
+    assert [row[0] for row in two_nights] == [FIRST, SECOND]
+    assert all(row[1] == 7 for row in two_nights)
