@@ -83,3 +83,37 @@ def test_build_releases_the_warehouse_for_other_processes(loaded_night):
         text=True,
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_night_whose_dbt_tests_fail_publishes_nothing(settings, tmp_path):
+    from datetime import timedelta
+
+    first, second = NIGHT, NIGHT + timedelta(days=1)
+    for night in (first, second):
+        write_export(
+            settings.export_folder(night),
+            [account("A1")],
+            [order("O1", "A1", "2025-06-01T10:00:00Z")],
+        )
+    nightly.run_whole_night(first, "good", settings)
+    published = settings.warehouse.read_bytes()
+    first_folder = {
+        p: p.read_bytes() for p in settings.outreach_folder(first).rglob("*") if p.is_file()
+    }
+
+    project = tmp_path / "broken_project"
+    shutil.copytree(
+        settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    (project / "tests" / "assert_no_accounts.sql").write_text(
+        "select account_id from {{ ref('stg_commerce__accounts') }}\n"
+    )
+    broken = Settings(**{**settings.__dict__, "dbt_project_dir": project})
+    with pytest.raises(DbtBuildFailed):
+        nightly.run_whole_night(second, "bad", broken)
+
+    assert settings.warehouse.read_bytes() == published
+    assert not settings.outreach_folder(second).exists()
+    assert {
+        p: p.read_bytes() for p in settings.outreach_folder(first).rglob("*") if p.is_file()
+    } == first_folder

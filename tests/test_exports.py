@@ -131,3 +131,18 @@ def test_blank_lines_are_not_rows(tmp_path):
     with open(folder / "accounts.csv", "a", encoding="utf-8") as handle:
         handle.write("\n\n")
     assert read_export_file(folder / "accounts.csv", ACCOUNTS).rows_read == 1
+
+
+def test_find_waits_for_success_marker_written_during_the_wait(tmp_path):
+    import threading
+
+    folder = write_export(tmp_path / "landing" / "2025-06-30", [account("A1")], [])
+    (folder / "_SUCCESS").unlink()
+    threading.Timer(0.3, (folder / "_SUCCESS").touch).start()
+    export = locate_export(tmp_path / "landing", NIGHT, wait_seconds=5, poll_seconds=0.05)
+    assert export.path == folder
+
+
+def test_find_gives_up_after_the_wait_naming_folder_and_wait(tmp_path):
+    with pytest.raises(ExportNotReady, match=r"2025-06-30 does not exist after waiting 0\.005 "):
+        locate_export(tmp_path / "landing", NIGHT, wait_seconds=0.3, poll_seconds=0.05)

@@ -237,3 +237,26 @@ def test_the_night_is_built_aside_and_published_by_a_rename(damaged_night):
     # the next load starts from the published file, not from scratch
     nightly.load_export(NIGHT, damaged_night)
     assert damaged_night.working_warehouse.stat().st_size > 0
+
+
+def test_a_corrected_export_redelivered_for_a_night_replaces_it(settings):
+    folder = write_export(
+        settings.export_folder(NIGHT),
+        [account("A1"), account("A2")],
+        [order("O1", "A1", "2025-06-01T10:00:00Z"), order("O2", "A2", "2025-06-02T10:00:00Z")],
+    )
+    nightly.validate_export(NIGHT, settings)
+    nightly.load_export(NIGHT, settings)
+    nightly.publish_warehouse(NIGHT, settings)
+    for path in folder.iterdir():
+        path.unlink()
+    write_export(folder, [account("A1")], [order("O3", "A1", "2025-06-03T10:00:00Z")])
+    nightly.validate_export(NIGHT, settings)
+    nightly.load_export(NIGHT, settings)
+    nightly.publish_warehouse(NIGHT, settings)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        assert connection.execute("select account_id from raw.accounts").fetchall() == [("A1",)]
+        assert connection.execute("select order_id from raw.orders").fetchall() == [("O3",)]
+        assert connection.execute(
+            "select file_name, rows_read from ops.load_audit order by file_name"
+        ).fetchall() == [("accounts.csv", 1), ("orders.csv", 1)]
