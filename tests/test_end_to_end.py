@@ -127,9 +127,9 @@ def night_run(tmp_path_factory):
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
 
-    def run() -> subprocess.CompletedProcess:
+    def run(night: date = NIGHT) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, str(ROOT / "scripts/run_night.py"), NIGHT.isoformat()],
+            [sys.executable, str(ROOT / "scripts/run_night.py"), night.isoformat()],
             env=env,
             capture_output=True,
             text=True,
@@ -274,21 +274,8 @@ def test_the_run_prints_where_things_are_and_the_segment_table(night_run):
     assert re.search(r"^\s+lapsed\s+[\d,]+", out, re.MULTILINE)
 
 
-def test_a_night_without_export_fails_naming_the_folder(night_run, tmp_path):
-    env_night = date(2025, 11, 21)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/run_night.py"), env_night.isoformat()],
-        env={
-            **os.environ,
-            "NEXT_STEPS_DATA_DIR": str(night_run["data"]),
-            "AIRFLOW_HOME": str(night_run["data"].parent / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        },
-        capture_output=True,
-        text=True,
-    )
+def test_a_night_without_export_fails_naming_the_folder(night_run):
+    result = night_run["run"](date(2025, 11, 21))
     assert result.returncode == 1
     assert "FAILED" in result.stderr
     assert "landing/2025-11-21 does not exist" in result.stderr

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from next_steps.dbt_build import release_connections
+from next_steps.outreach import FILE_COLUMNS
 from next_steps.warehouse import ensure_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -441,21 +442,8 @@ def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(
 
 def test_outreach_list_columns_follow_the_e_mail_tool_contract(nights):
     columns = [row[0] for row in nights["warehouse"].query("describe pump.pump_outreach_lists")]
-    assert columns == [
-        "as_of_date",
-        "campaign",
-        "account_id",
-        "first_name",
-        "email",
-        "language",
-        "country",
-        "segment",
-        "next_step",
-        "orders_12m",
-        "revenue_12m",
-        "last_order_date",
-        "reason",
-    ]
+    # the outreach writer's file columns, after the night and the campaign
+    assert columns == ["as_of_date", "campaign", *FILE_COLUMNS]
 
 
 def test_rerunning_the_first_night_replaces_its_rows_and_keeps_the_second_night(nights):
