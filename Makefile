@@ -21,7 +21,7 @@ DEMO_DATE ?= $(shell date -u -d yesterday +%F)
 DEMO_ORDERS ?= 100000
 DEMO_SEED ?= 42
 
-.PHONY: help install demo generate run test lint clean
+.PHONY: help install demo generate run test lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ demo: ## generate a sample export and run its night end to end
 
 test: install ## run the whole test suite
 	$(BIN)/python -m pytest
+
+SIZES ?= 100000,1000000,10000000
+bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000
+	$(BIN)/python benchmarks/run_bench.py --sizes $(SIZES) --write docs/benchmarks.md
 
 lint: install ## ruff on the Python code
 	$(BIN)/ruff check .

@@ -1,0 +1,202 @@
+"""``make bench``: time whole nights at several sizes against two baselines.
+
+For each size it generates an export (about one account per ten orders), runs the
+night's stages one process each (validate, load, dbt build, publish + outreach files),
+and measures wall time and peak memory (max RSS) of every stage; then it times the two
+baselines of ``benchmarks/baselines.py`` on the same files and checks that all three
+computed the same ``segment_summary``.  A night on a tiny export gives the fixed cost
+(process start-up, imports, dbt's parse), so the data work is what a night costs above it.
+
+    python benchmarks/run_bench.py --sizes 100000,1000000,10000000 [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NIGHT = date(2025, 6, 30)
+STAGES = {
+    "validate": "nightly.validate_export(night)",
+    "load": "nightly.load_export(night)",
+    "dbt build": "nightly.build_models(night)",
+    "publish + files": "nightly.publish_warehouse(night); nightly.write_outreach_files(night, 'bench')",
+}
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``command``; return wall seconds, peak RSS in MiB and its stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait4 returns the child's own resource usage, so each stage is measured alone
+    output = process.stdout.read().decode()
+    error = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{error[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def night(data: Path) -> dict[str, tuple[float, float]]:
+    env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
+    results = {}
+    for stage, call in STAGES.items():
+        code = (
+            f"from datetime import date; from next_steps import nightly; "
+            f"night = date.fromisoformat('{NIGHT}'); {call}"
+        )
+        seconds, peak, _ = timed([sys.executable, "-c", code], env)
+        results[stage] = (seconds, peak)
+        print(f"    {stage:<16}{seconds:8.1f} s {peak:8.0f} MiB", file=sys.stderr, flush=True)
+    return results
+
+
+def pipeline_summary(data: Path) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
+        rows = connection.execute(
+            "select segment, accounts, orders, revenue from marts.segment_summary "
+            "where as_of_date = ? order by segment",
+            [NIGHT],
+        ).fetchall()
+    return [(s, a, o, Decimal(str(r))) for s, a, o, r in rows]
+
+
+def generate(data: Path, orders: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "next_steps.generator",
+            "--landing",
+            str(data / "landing"),
+            "--date",
+            NIGHT.isoformat(),
+            "--orders",
+            str(orders),
+            "--seed",
+            "42",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def bench(orders: int, workdir: Path) -> dict:
+    data = workdir / f"orders_{orders}"
+    shutil.rmtree(data, ignore_errors=True)
+    print(f"{orders:,} orders: generating ...", file=sys.stderr, flush=True)
+    generate(data, orders)
+    stages = night(data)
+    export = data / "landing" / NIGHT.isoformat()
+    env = {**os.environ}
+    baselines = {}
+    for how in ("duckdb", "pandas"):
+        seconds, peak, output = timed(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "baselines.py"),
+                how,
+                str(export),
+                NIGHT.isoformat(),
+            ],
+            env,
+        )
+        rows = [(s, a, o, Decimal(r)) for s, a, o, r in json.loads(output)]
+        baselines[how] = (seconds, peak, rows)
+        print(f"    baseline {how:<7}{seconds:8.1f} s {peak:8.0f} MiB", file=sys.stderr)
+    ours = pipeline_summary(data)
+    agree = all(rows == ours for _, _, rows in baselines.values())
+    shutil.rmtree(data, ignore_errors=True)
+    return {"orders": orders, "stages": stages, "baselines": baselines, "agree": agree}
+
+
+def table(results: list[dict], fixed: dict) -> str:
+    fixed_total = sum(seconds for seconds, _ in fixed["stages"].values())
+    head = [
+        "orders",
+        *STAGES,
+        "whole night",
+        "peak memory",
+        "data work",
+        "DuckDB floor",
+        "pandas script",
+        "data work / floor",
+        "same summary",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for result in [fixed, *results]:
+        stages = result["stages"]
+        total = sum(seconds for seconds, _ in stages.values())
+        peak = max(mib for _, mib in stages.values())
+        floor, pandas = result["baselines"]["duckdb"][0], result["baselines"]["pandas"][0]
+        work = max(total - fixed_total, 0.0)
+        cells = [
+            f"{result['orders']:,}",
+            *(f"{s:.1f} s" for s, _ in stages.values()),
+            f"{total:.1f} s",
+            f"{peak:,.0f} MiB",
+            f"{work:.1f} s",
+            f"{floor:.1f} s",
+            f"{pandas:.1f} s",
+            f"{work / floor:.1f}x" if floor else "-",
+            "yes" if result["agree"] else "NO",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--write", type=Path, default=None, help="markdown file whose bench section gets the table"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="next_steps_bench_"))
+    fixed = bench(200, workdir)
+    results = [bench(size, workdir) for size in sizes]
+    machine = (
+        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
+    report = (
+        f"{table(results, fixed)}\n\nMachine: {machine}. Command: "
+        f"`make bench SIZES={args.sizes}`. Fixed cost = the 200-order row; "
+        "data work = whole night minus fixed cost."
+    )
+    print(report)
+    if args.write:
+        text = args.write.read_text(encoding="utf-8")
+        if START in text:
+            before, rest = text.split(START, 1)
+            text = before + START + "\n" + report + "\n" + END + rest.split(END, 1)[1]
+        else:
+            text += f"\n## make bench\n\n{START}\n{report}\n{END}\n"
+        args.write.write_text(text, encoding="utf-8")
+    return 0 if all(result["agree"] for result in [fixed, *results]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
