@@ -41,6 +41,22 @@
 {%- endmacro %}
 
 
+{% macro sponsor_tree_max_depth() -%}
+    {#-
+        How many levels up a sponsor line is walked at most (default 50), validated as a
+        positive whole number. Guards the recursive walk of the sponsor tree; a line cut
+        at this depth is reported in sponsor_tree_issues.
+    -#}
+    {%- set value = var('sponsor_tree_max_depth', 50) | string | trim -%}
+    {%- if not modules.re.fullmatch('[1-9][0-9]*', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'sponsor_tree_max_depth' must be a positive whole number of levels, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return(value | int) -}}
+{%- endmacro %}
+
+
 {% macro reporting_currency() -%}
     {#- The reporting currency (default USD) as a SQL string literal, validated as an ISO 4217 code. -#}
     {%- set value = var('reporting_currency', 'USD') | string | trim | upper -%}
@@ -64,5 +80,6 @@
         {%- do as_of_date() -%}
         {%- do purchase_window_months() -%}
         {%- do reporting_currency() -%}
+        {%- do sponsor_tree_max_depth() -%}
     {%- endif -%}
 {%- endmacro %}

@@ -65,7 +65,8 @@ final as (
         (
             order_date > {{ purchase_window_start() }}
             and order_date <= {{ as_of_date() }}
-        ) as is_in_purchase_window
+        ) as is_in_purchase_window,
+        order_volume
 
     from purchases_with_rates
 

@@ -1,0 +1,41 @@
+with
+
+laddered_distributors as (
+
+    select * from {{ ref('int_distributors_laddered') }}
+
+),
+
+final as (
+
+    select
+        {{ as_of_date() }} as as_of_date,
+        account_id,
+        frontline_size,
+        frontline_distributors,
+        downline_size,
+        depth,
+        active_downline,
+        personal_volume_12m,
+        group_volume_12m,
+        in_fast_start,
+        first_sale_within_30_days,
+        first_sponsored_distributor_within_60_days,
+        sponsor_account_id,
+        nearest_upline_leader_id,
+        ladder_step,
+        distributor_rank,
+        account_status as status,
+        enrolled_date,
+        sponsoring_frontline_distributors,
+        has_sold,
+        first_sale_date,
+        first_sponsored_distributor_date,
+        is_dormant,
+        last_volume_date
+
+    from laddered_distributors
+
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with
+
+staged_accounts as (
+
+    select * from {{ ref('int_accounts_journey_staged') }}
+
+),
+
+final as (
+
+    select
+        {{ as_of_date() }} as as_of_date,
+        account_id,
+        stage,
+        purchases_to_date,
+        sponsored_buyers,
+        segment
+
+    from staged_accounts
+
+)
+
+select * from final
