@@ -9,6 +9,7 @@ The package holds the pipeline's logic; the Airflow DAG in ``dags/`` only wires 
 - :mod:`next_steps.warehouse`: load a validated night into the DuckDB warehouse.
 - :mod:`next_steps.dbt`: run ``dbt build`` for a night through dbt's programmatic runner.
 - :mod:`next_steps.outreach`: write the night's campaign files and publish them whole.
+- :mod:`next_steps.private_files`: files with personal data, owner and group only.
 - :mod:`next_steps.generator`: a realistic sample export for demos and tests.
 
 Modules import their heavy dependencies (pandas, DuckDB, Great Expectations, dbt) inside

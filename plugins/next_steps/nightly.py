@@ -18,15 +18,10 @@ from next_steps.config import Settings
 from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError, NightFailed
 from next_steps.exports import locate_export, raw_text, read_export_file
-from next_steps.warehouse import DIR_MODE, FILE_MODE, STAGED_SUFFIX
+from next_steps.private_files import DIR_MODE, FILE_MODE, write_private_json
+from next_steps.warehouse import STAGED_SUFFIX
 
 log = logging.getLogger(__name__)
-
-
-def _write_private_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
-    path.chmod(FILE_MODE)
 
 
 def _staged_path(settings: Settings, night: date, name: str) -> Path:
@@ -101,17 +96,14 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
                 [str(target)],
             )
         target.chmod(FILE_MODE)
-        (staged_dir / f"{spec.name}.meta.json").write_text(
-            json.dumps(
-                {
-                    "file_name": path.name,
-                    "source_path": str(path),
-                    "checks_run": len(checked.checks),
-                    "checks_failed": checked.checks_failed,
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
+        write_private_json(
+            staged_dir / f"{spec.name}.meta.json",
+            {
+                "file_name": path.name,
+                "source_path": str(path),
+                "checks_run": len(checked.checks),
+                "checks_failed": checked.checks_failed,
+            },
         )
         rejected = sum(1 for reason in reasons if reason) + len(parsed.malformed)
         summary[spec.name] = {
@@ -181,7 +173,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
                 loaded.rows_flagged,
             )
         warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
-        _write_private_json(
+        write_private_json(
             settings.run_folder(night) / "load_audit.json",
             {name: load.__dict__ for name, load in loads.items()},
         )

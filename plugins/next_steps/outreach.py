@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -27,7 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from next_steps.contract import SUCCESS_MARKER
-from next_steps.warehouse import DIR_MODE, FILE_MODE
+from next_steps.private_files import DIR_MODE, write_private, write_private_json
 
 OUTREACH_MODEL = "pump.pump_outreach_lists"
 FILE_COLUMNS = (
@@ -52,14 +51,6 @@ class OutreachFile:
     path: str  # relative to the night's folder
     rows: int
     sha256: str
-
-
-def _write_private(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-        write(handle)
-    os.chmod(path, FILE_MODE)
 
 
 def _sha256(path: Path) -> str:
@@ -101,7 +92,7 @@ def write_night(
             writer.writerow(FILE_COLUMNS)
             writer.writerows(rows)
 
-        _write_private(folder / relative, write_rows)
+        write_private(folder / relative, write_rows, exclusive=True)
         files.append(
             OutreachFile(
                 campaign, segment, relative.as_posix(), len(rows), _sha256(folder / relative)
@@ -116,11 +107,8 @@ def write_night(
         "files": [file.__dict__ for file in files],
         "total_rows": sum(file.rows for file in files),
     }
-    _write_private(
-        folder / "manifest.json",
-        lambda handle: handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n"),
-    )
-    _write_private(folder / SUCCESS_MARKER, lambda handle: None)
+    write_private_json(folder / "manifest.json", manifest, exclusive=True)
+    write_private(folder / SUCCESS_MARKER, lambda handle: None, exclusive=True)
     return files
 
 

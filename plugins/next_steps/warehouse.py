@@ -30,11 +30,10 @@ from datetime import date
 from pathlib import Path
 
 from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
+from next_steps.private_files import FILE_MODE, write_private
 
 STAGED_SUFFIX = ".staged.parquet"
 QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
-FILE_MODE = 0o640
-DIR_MODE = 0o750
 
 
 @dataclass(frozen=True)
@@ -226,23 +225,18 @@ def load_file(
         """
     )
     columns = ", ".join(_quote(c.name) for c in spec.columns)
-    same_file = "export_date = ? and file_name like ?"
-    file_pattern = [night, f"{spec.name}.csv%"]
-    connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
+    forget_file(connection, spec, night)
     connection.execute(
         f"insert into raw.{spec.name} select ?, source_line, {columns} "
         "from checked where reason is null order by source_line",
         [night],
     )
     if spec.name == ORDERS.name:
-        connection.execute("delete from raw.held_orders where export_date = ?", [night])
         connection.execute(
             f"insert into raw.held_orders select ?, source_line, {columns} "
             "from checked where reason = ? order by source_line",
             [night, HELD_REASON],
         )
-    for table in ("ops.quarantined_rows", "ops.flagged_rows"):
-        connection.execute(f"delete from {table} where {same_file}", file_pattern)
     connection.execute(
         "insert into ops.quarantined_rows select ?, ?, source_line, reason, raw_row "
         "from checked where reason is not null order by source_line",
@@ -261,12 +255,12 @@ def load_file(
         [HELD_REASON],
     ).fetchone()
     (rows_flagged,) = connection.execute(
-        f"select count(*) from ops.flagged_rows where {same_file}", file_pattern
+        "select count(*) from ops.flagged_rows where export_date = ? and file_name = ?",
+        [night, file_name],
     ).fetchone()
     result = FileLoad(
         file_name, rows_read, rows_loaded, rows_read - rows_loaded, rows_held, rows_flagged
     )
-    connection.execute(f"delete from ops.load_audit where {same_file}", file_pattern)
     connection.execute(
         "insert into ops.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -326,19 +320,15 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
             stale.unlink()
     written = []
     for file_name, rows in rows_by_file.items():
-        folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         target = folder / f"{file_name.split('.')[0]}__quarantined.csv"
         temporary = target.with_suffix(".csv.tmp")
-        with open(
-            os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE),
-            "w",
-            encoding="utf-8",
-            newline="",
-        ) as handle:
+
+        def write_rows(handle, rows=rows) -> None:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(QUARANTINE_COLUMNS)
             writer.writerows(rows)
-        os.chmod(temporary, FILE_MODE)
+
+        write_private(temporary, write_rows)
         os.replace(temporary, target)
         written.append(target)
     return written
@@ -378,8 +368,11 @@ def publish_working_copy(working: Path, published: Path) -> None:
 
 
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:
-    """Night D has no such file (an optional one): remove whatever an earlier run loaded."""
-    connection.execute(f"delete from raw.{spec.name} where export_date = ?", [night])
+    """Remove whatever an earlier run loaded of this file for night D: before a (re)load,
+    and when a night has no such file (an optional one)."""
+    raw_tables = [spec.name, "held_orders"] if spec.name == ORDERS.name else [spec.name]
+    for table in raw_tables:
+        connection.execute(f"delete from raw.{table} where export_date = ?", [night])
     for table in ("ops.quarantined_rows", "ops.flagged_rows", "ops.load_audit"):
         connection.execute(
             f"delete from {table} where export_date = ? and file_name like ?",
