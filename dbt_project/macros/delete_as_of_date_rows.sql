@@ -10,3 +10,16 @@
         delete from {{ this }} where as_of_date = {{ as_of_date() }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Pre-hook of the marts whose night depends on the nights before it (the outreach
+    log: cool-down and "is the step new"): building night D recomputes D and every
+    later night already built, so deleting starts at D. That keeps the result the same
+    whatever order the nights were built in.
+-#}
+{% macro delete_nights_from_as_of_date() -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }} where as_of_date >= {{ as_of_date() }}
+    {%- endif -%}
+{%- endmacro %}

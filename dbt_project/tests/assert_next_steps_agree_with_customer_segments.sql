@@ -1,5 +1,5 @@
--- Every next step of night D belongs to an account of customer_segments for D
--- and carries that account's segment. Fails with the steps that disagree.
+-- next_steps has a row for every account of customer_segments for night D and no other,
+-- with that account's segment. Fails with the accounts that disagree.
 
 with
 
@@ -20,12 +20,12 @@ customer_segments as (
 final as (
 
     select
-        next_steps.account_id,
+        coalesce(next_steps.account_id, customer_segments.account_id) as account_id,
         next_steps.segment as step_segment,
         customer_segments.segment as customer_segment
 
     from next_steps
-    left join customer_segments
+    full outer join customer_segments
         on next_steps.account_id = customer_segments.account_id
     where customer_segments.segment is distinct from next_steps.segment
 

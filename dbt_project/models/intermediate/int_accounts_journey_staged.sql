@@ -43,6 +43,9 @@ accounts_with_journey_figures as (
         segmented_accounts.account_id,
         segmented_accounts.segment,
         cast(coalesce(purchase_totals.purchases_to_date, 0) as bigint) as purchases_to_date,
+        cast(
+            coalesce(purchase_totals.autoship_purchases_to_date, 0) as bigint
+        ) as autoship_purchases_to_date,
         cast(coalesce(buyers_per_sponsor.sponsored_buyers, 0) as bigint) as sponsored_buyers
 
     from segmented_accounts
@@ -66,7 +69,8 @@ final as (
         end as stage,
         purchases_to_date,
         sponsored_buyers,
-        segment
+        segment,
+        autoship_purchases_to_date
 
     from accounts_with_journey_figures
 

@@ -61,6 +61,7 @@ downline_members as (
         tree_steps.upline_level,
         accounts_with_purchases.account_id,
         accounts_with_purchases.account_type,
+        accounts_with_purchases.distributor_rank,
         accounts_with_purchases.enrolled_date,
         accounts_with_purchases.orders_12m,
         accounts_with_purchases.volume_12m,
@@ -95,6 +96,11 @@ frontline_figures as (
         count(*) filter (
             where downline_members.account_type = 'distributor' and sponsoring.frontline_size > 0
         ) as sponsoring_frontline_distributors,
+        count(*) filter (
+            where
+                downline_members.account_type = 'distributor'
+                and downline_members.distributor_rank >= ladder_settings.leadership_min_rank
+        ) as frontline_leaders,
         min(downline_members.first_purchase_date) as first_sale_date,
         min(downline_members.enrolled_date) filter (
             where downline_members.account_type = 'distributor'
@@ -103,6 +109,7 @@ frontline_figures as (
     from downline_members
     left join frontline_sizes as sponsoring
         on downline_members.account_id = sponsoring.account_id
+    cross join ladder_settings
     where downline_members.upline_level = 1
     group by downline_members.upline_account_id
 
@@ -171,6 +178,7 @@ final as (
         cast(
             coalesce(frontline_figures.sponsoring_frontline_distributors, 0) as bigint
         ) as sponsoring_frontline_distributors,
+        cast(coalesce(frontline_figures.frontline_leaders, 0) as bigint) as frontline_leaders,
         cast(coalesce(downline_figures.downline_size, 0) as bigint) as downline_size,
         cast(coalesce(downline_figures.depth, 0) as integer) as depth,
         cast(coalesce(downline_figures.active_downline, 0) as bigint) as active_downline,

@@ -15,6 +15,7 @@ final as (
         min(order_date) as first_purchase_date,
         max(order_date) as last_purchase_date,
         count(order_id) as purchases_to_date,
+        count(order_id) filter (where order_type = 'autoship') as autoship_purchases_to_date,
         coalesce(sum(order_volume) filter (where is_in_purchase_window), 0) as volume_12m,
         max(order_date) filter (where order_volume > 0) as last_volume_date
 

@@ -17,7 +17,8 @@ final as (
         revenue_12m,
         first_purchase_date,
         last_purchase_date,
-        segment
+        segment,
+        has_active_autoship
 
     from segmented_accounts
 

@@ -32,7 +32,8 @@ final as (
         first_sale_date,
         first_sponsored_distributor_date,
         is_dormant,
-        last_volume_date
+        last_volume_date,
+        frontline_leaders
 
     from laddered_distributors
 

@@ -14,7 +14,8 @@ final as (
         stage,
         purchases_to_date,
         sponsored_buyers,
-        segment
+        segment,
+        autoship_purchases_to_date
 
     from staged_accounts
 

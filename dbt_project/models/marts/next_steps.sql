@@ -1,8 +1,12 @@
+-- One row per account per night: the one next step (or none, with the reason), the rule
+-- that chose it, and the facts that decide whether the person may hear about it. Built
+-- from night D's data alone; who is listed tonight is decided in outreach_log.
+
 with
 
-matched_accounts as (
+stepped_accounts as (
 
-    select * from {{ ref('int_accounts_matched_to_rules') }}
+    select * from {{ ref('int_accounts_stepped') }}
 
 ),
 
@@ -14,9 +18,18 @@ final as (
         segment,
         next_step,
         reason,
-        rule_id
+        rule_id,
+        ladder,
+        campaign,
+        list_segment,
+        step_priority,
+        days_since_last_purchase,
+        touchpoint_day,
+        contact_block,
+        sponsor_account_id,
+        nearest_upline_leader_id
 
-    from matched_accounts
+    from stepped_accounts
 
 )
 

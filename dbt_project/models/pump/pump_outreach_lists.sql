@@ -1,8 +1,19 @@
 {#-
     Outbound: the contract of the marketing e-mail tool. Keep the column order;
     new columns go at the end so importers keep working.
+
+    The people listed (outreach_log outcome `listed`) on night D and on every later night
+    already built: building D recomputes those nights' logs (cool-down), so their folders
+    are written again when their lists changed. Normally that is night D alone.
+    Contact details come from each night's own account snapshot.
 -#}
 with
+
+outreach_log as (
+
+    select * from {{ ref('outreach_log') }}
+
+),
 
 next_steps as (
 
@@ -18,63 +29,93 @@ customer_segments as (
 
 accounts as (
 
-    select * from {{ ref('int_accounts_snapshotted') }}
+    select * from {{ ref('stg_commerce__accounts') }}
 
 ),
 
-todays_next_steps as (
+listed as (
 
-    select * from next_steps
-    where as_of_date = {{ as_of_date() }}
-
-),
-
-todays_segments as (
-
-    select * from customer_segments
-    where as_of_date = {{ as_of_date() }}
+    select * from outreach_log
+    where
+        outcome = 'listed'
+        and as_of_date >= {{ as_of_date() }}
 
 ),
 
-reachable_accounts as (
+-- the account snapshot each listed night reads: the latest export up to that night
+night_snapshots as (
 
     select
-        account_id,
-        first_name,
-        language,
-        country,
-        trim(email) as email
+        nights.as_of_date,
+        max(exports.export_date) as snapshot_date
+
+    from (select distinct as_of_date from listed) as nights
+    inner join (select distinct export_date from accounts) as exports
+        on exports.export_date <= nights.as_of_date
+    group by nights.as_of_date
+
+),
+
+snapshot_accounts as (
+
+    select
+        night_snapshots.as_of_date,
+        accounts.account_id,
+        accounts.first_name,
+        accounts.language,
+        accounts.country,
+        trim(accounts.email) as email
 
     from accounts
-    where
-        coalesce(account_status, '') != 'terminated'
-        and coalesce(is_email_opted_in, false)
-        and {{ is_valid_email('email') }}
+    inner join night_snapshots
+        on accounts.export_date = night_snapshots.snapshot_date
 
 ),
 
 final as (
 
     select
-        todays_next_steps.as_of_date,
-        todays_next_steps.next_step as campaign,
-        todays_next_steps.account_id,
-        reachable_accounts.first_name,
-        reachable_accounts.email,
-        reachable_accounts.language,
-        reachable_accounts.country,
-        todays_next_steps.segment,
-        todays_next_steps.next_step,
-        todays_segments.orders_12m,
-        todays_segments.revenue_12m,
-        todays_segments.last_purchase_date as last_order_date,
-        todays_next_steps.reason
+        listed.as_of_date,
+        listed.campaign,
+        listed.account_id,
+        person.first_name,
+        person.email,
+        person.language,
+        person.country,
+        listed.list_segment as segment,
+        listed.next_step,
+        customer_segments.orders_12m,
+        customer_segments.revenue_12m,
+        customer_segments.last_purchase_date as last_order_date,
+        next_steps.reason,
+        listed.due_because,
+        listed.touchpoint_day,
+        next_steps.sponsor_account_id,
+        sponsor.first_name as sponsor_first_name,
+        next_steps.nearest_upline_leader_id as upline_leader_account_id,
+        leader.first_name as upline_leader_first_name
 
-    from todays_next_steps
-    inner join reachable_accounts
-        on todays_next_steps.account_id = reachable_accounts.account_id
-    inner join todays_segments
-        on todays_next_steps.account_id = todays_segments.account_id
+    from listed
+    inner join next_steps
+        on
+            listed.as_of_date = next_steps.as_of_date
+            and listed.account_id = next_steps.account_id
+    inner join customer_segments
+        on
+            listed.as_of_date = customer_segments.as_of_date
+            and listed.account_id = customer_segments.account_id
+    inner join snapshot_accounts as person
+        on
+            listed.as_of_date = person.as_of_date
+            and listed.account_id = person.account_id
+    left join snapshot_accounts as sponsor
+        on
+            listed.as_of_date = sponsor.as_of_date
+            and next_steps.sponsor_account_id = sponsor.account_id
+    left join snapshot_accounts as leader
+        on
+            listed.as_of_date = leader.as_of_date
+            and next_steps.nearest_upline_leader_id = leader.account_id
 
 )
 

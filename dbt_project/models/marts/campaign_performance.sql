@@ -1,0 +1,236 @@
+{#-
+    Measured lift: per listing night, campaign, segment and conversion window (30, 60 and
+    90 days), how many people were listed and held out, how many of each took the step
+    within the window, the conversion rates and the lift of listed over holdout.
+
+    A person took the step when a night after the listing night, within the window, shows
+    the step's conversion (seed next_step_campaigns, column `conversion`), judged against
+    the person's own figures on the listing night. Measured on the nights built so far
+    (`measured_through`, the latest night of next_steps): a window that reaches past it
+    is not complete yet (`is_window_complete`). Rebuilt whole every night, so it depends
+    only on the nights built, never on the order they were built in.
+-#}
+{{ config(materialized='table') }}
+
+with
+
+outreach_log as (
+
+    select * from {{ ref('outreach_log') }}
+
+),
+
+next_steps as (
+
+    select * from {{ ref('next_steps') }}
+
+),
+
+customer_segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+journey_stages as (
+
+    select * from {{ ref('journey_stages') }}
+
+),
+
+distributor_segments as (
+
+    select * from {{ ref('distributor_segments') }}
+
+),
+
+ladder_settings as (
+
+    select * from {{ ref('distributor_ladder_settings') }}
+
+),
+
+measured as (
+
+    select max(as_of_date) as measured_through
+    from next_steps
+
+),
+
+windows as (
+
+    select 30 as window_days
+    union all
+    select 60
+    union all
+    select 90
+
+),
+
+contacts as (
+
+    select
+        as_of_date as listing_date,
+        account_id,
+        campaign,
+        list_segment as segment,
+        outcome
+
+    from outreach_log
+    where outcome in ('listed', 'holdout')
+
+),
+
+-- the figures a conversion is judged by, per person and night
+account_nights as (
+
+    select
+        customer_segments.as_of_date,
+        customer_segments.account_id,
+        customer_segments.account_type,
+        coalesce(customer_segments.has_active_autoship, false) as has_active_autoship,
+        journey_stages.purchases_to_date,
+        journey_stages.autoship_purchases_to_date,
+        journey_stages.sponsored_buyers,
+        coalesce(distributor_segments.has_sold, false) as has_sold,
+        coalesce(distributor_segments.frontline_distributors, 0) as frontline_distributors,
+        coalesce(
+            distributor_segments.sponsoring_frontline_distributors, 0
+        ) as sponsoring_frontline_distributors,
+        coalesce(distributor_segments.frontline_leaders, 0) as frontline_leaders,
+        distributor_segments.last_volume_date
+
+    from customer_segments
+    inner join journey_stages
+        on
+            customer_segments.as_of_date = journey_stages.as_of_date
+            and customer_segments.account_id = journey_stages.account_id
+    left join distributor_segments
+        on
+            customer_segments.as_of_date = distributor_segments.as_of_date
+            and customer_segments.account_id = distributor_segments.account_id
+
+),
+
+-- the first night after the listing night, within 90 days, that shows the step taken
+conversions as (
+
+    select
+        contacts.listing_date,
+        contacts.account_id,
+        contacts.campaign,
+        min(later.as_of_date) as converted_on
+
+    from contacts
+    cross join ladder_settings
+    inner join account_nights as listing
+        on
+            contacts.account_id = listing.account_id
+            and contacts.listing_date = listing.as_of_date
+    inner join account_nights as later
+        on
+            contacts.account_id = later.account_id
+            and later.as_of_date > contacts.listing_date
+            and later.as_of_date <= contacts.listing_date + 90
+    where
+        case contacts.campaign
+            when 'second_order' then later.purchases_to_date > listing.purchases_to_date
+            when 'reactivation' then later.purchases_to_date > listing.purchases_to_date
+            when 'autoship'
+                then
+                    later.has_active_autoship
+                    or later.autoship_purchases_to_date > listing.autoship_purchases_to_date
+            when 'preferred_customer' then later.account_type = 'preferred'
+            when 'referral' then later.sponsored_buyers > listing.sponsored_buyers
+            when 'first_sale' then later.has_sold
+            when 'first_sponsor'
+                then later.frontline_distributors > listing.frontline_distributors
+            when 'build_depth'
+                then
+                    later.sponsoring_frontline_distributors
+                    >= ladder_settings.build_depth_sponsoring_fewer_than
+            when 'leadership' then later.frontline_leaders > listing.frontline_leaders
+            when 'distributor_reactivation'
+                then later.last_volume_date > contacts.listing_date
+            else false
+        end
+    group by contacts.listing_date, contacts.account_id, contacts.campaign
+
+),
+
+contact_windows as (
+
+    select
+        contacts.listing_date,
+        contacts.campaign,
+        contacts.segment,
+        contacts.outcome,
+        windows.window_days,
+        conversions.converted_on is not null
+        and conversions.converted_on <= contacts.listing_date + windows.window_days
+            as is_converted
+
+    from contacts
+    cross join windows
+    left join conversions
+        on
+            contacts.listing_date = conversions.listing_date
+            and contacts.account_id = conversions.account_id
+            and contacts.campaign = conversions.campaign
+
+),
+
+counted as (
+
+    select
+        listing_date,
+        campaign,
+        segment,
+        window_days,
+        count(*) filter (where outcome = 'listed') as listed,
+        count(*) filter (where outcome = 'holdout') as holdout,
+        count(*) filter (where outcome = 'listed' and is_converted) as listed_converted,
+        count(*) filter (where outcome = 'holdout' and is_converted) as holdout_converted
+
+    from contact_windows
+    group by listing_date, campaign, segment, window_days
+
+),
+
+rated as (
+
+    select
+        counted.*,
+        cast(listed_converted as double) / nullif(listed, 0) as listed_conversion_rate,
+        cast(holdout_converted as double) / nullif(holdout, 0) as holdout_conversion_rate
+
+    from counted
+
+),
+
+final as (
+
+    select
+        measured.measured_through,
+        rated.listing_date,
+        rated.campaign,
+        rated.segment,
+        rated.window_days,
+        rated.listing_date + rated.window_days <= measured.measured_through
+            as is_window_complete,
+        rated.listed,
+        rated.holdout,
+        rated.listed_converted,
+        rated.holdout_converted,
+        rated.listed_conversion_rate,
+        rated.holdout_conversion_rate,
+        rated.listed_conversion_rate - rated.holdout_conversion_rate as absolute_lift,
+        (rated.listed_conversion_rate - rated.holdout_conversion_rate)
+        / nullif(rated.holdout_conversion_rate, 0) as relative_lift
+
+    from rated
+    cross join measured
+
+)
+
+select * from final
