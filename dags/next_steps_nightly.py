@@ -25,9 +25,9 @@ processes the same night.
 | `find_export` | waits up to `NEXT_STEPS_EXPORT_WAIT_MINUTES` for `landing/D/_SUCCESS` | `$NEXT_STEPS_LANDING_DIR/D/` |
 | `validate_export` | reads every file, checks its columns, runs the Great Expectations suite | `expectations/*.json`, results in `runs/D/validation/` |
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
-| `build_models` | `dbt build` (models + tests) for D on the working file | run results in `runs/D/dbt/` |
+| `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
 | `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic) | `$NEXT_STEPS_WAREHOUSE` |
-| `write_outreach_files` | one CSV per campaign and segment, `manifest.json`, `_SUCCESS`, published by a rename | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them) | `$NEXT_STEPS_OUTREACH_DIR/D/` |
 | `summarize_night` | logs the segment table and the files written | task log |
 
 **When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
@@ -39,6 +39,8 @@ good night, and the outreach folder of the night does not appear. A failed dbt t
 names the model and test; its details are in `runs/D/dbt/run_results.json`. Rows that
 break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
 Re-running a night replaces that night's rows and files; it never duplicates them.
+Who was listed, held out or left out, and why: `marts.outreach_log` and
+`marts.suppression_audit`; lift per campaign: `marts.campaign_performance`.
 """
 
 

@@ -237,19 +237,39 @@ def write_outreach_files(
         lists = outreach.fetch_lists(connection, night)
     finally:
         connection.close()
-    files = outreach.publish_night(
-        lists, settings.outreach_dir, night, run_id, settings.export_folder(night)
-    )
+    files = []
+    republished = []
+    for listing_night, night_lists in lists.items():
+        written = outreach.publish_night(
+            night_lists,
+            settings.outreach_dir,
+            listing_night,
+            run_id,
+            settings.export_folder(listing_night),
+            only_if_changed=listing_night != night,
+        )
+        if listing_night == night:
+            files = written
+        elif written is not None:
+            republished.append(listing_night.isoformat())
+            log.warning(
+                "Wrote the outreach folder of %s again: building %s, an earlier night, "
+                "changed its lists (cool-down and new steps depend on earlier nights)",
+                listing_night,
+                night,
+            )
     for file in files:
         log.info("Wrote %s: %d rows", file.path, file.rows)
     return {
         "folder": str(settings.outreach_folder(night)),
         "files": {file.path: file.rows for file in files},
+        "republished_nights": republished,
     }
 
 
 def night_summary(night: date, settings: Settings | None = None) -> str:
-    """A short text report: where things are, the segment table and the files written."""
+    """A short text report: where things are, the segment table, who was listed (or
+    why not) and the files written."""
     from next_steps import warehouse
 
     settings = settings or Settings.from_env()
@@ -266,6 +286,14 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
             "select file_name, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
             "where export_date = ? order by file_name",
             [night],
+        ).fetchall()
+        # everyone with a step tonight: listed, or why not (suppression_audit)
+        outreach = connection.execute(
+            "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
+            "group by reason union all "
+            "select 'listed', count(*) from marts.outreach_log "
+            "where as_of_date = ? and outcome = 'listed' order by 2 desc, 1",
+            [night, night],
         ).fetchall()
     finally:
         connection.close()
@@ -285,6 +313,8 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
     for segment, accounts, orders, revenue, aov in segments:
         aov_text = f"{aov:,.2f}" if aov is not None else "-"
         lines.append(f"  {segment:<13}{accounts:>10,}{orders:>10,}{revenue:>16,.2f}{aov_text:>12}")
+    lines += ["", "  people with a next step tonight:"]
+    lines += [f"    {reason:<48}{count:>8,}" for reason, count in outreach]
     manifest_path = settings.outreach_folder(night) / "manifest.json"
     lines += ["", "  outreach files (rows):"]
     if manifest_path.exists():

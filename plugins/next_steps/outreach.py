@@ -6,8 +6,11 @@ Layout (``shared/DESIGN.md``, output contract)::
     <outreach>/<YYYY-MM-DD>/manifest.json      files, row counts, sha256, run id, export
     <outreach>/<YYYY-MM-DD>/_SUCCESS           written last
 
-The rows come from the dbt model ``pump.pump_outreach_lists`` (who is listed today and
-why; opted-out, terminated and invalid e-mail accounts are already left out there).
+The rows come from the dbt model ``pump.pump_outreach_lists``: the people ``listed`` in
+``marts.outreach_log`` (opted-out, terminated, invalid e-mail, cool-down and holdout
+people are already left out there), for night D and for every later night already built.
+Building D recomputes those later nights (their cool-downs depend on D), so their
+folders are written again, but only when their lists changed: normally there are none.
 Files are written into a hidden folder beside the target and moved into place with a
 rename, so a marketing tool never sees half a night.  Rows are sorted by account id and
 values are rendered as text by DuckDB, so a re-run writes byte-identical CSV files.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -41,7 +45,15 @@ FILE_COLUMNS = (
     "revenue_12m",
     "last_order_date",
     "reason",
+    "due_because",
+    "touchpoint_day",
+    "sponsor_account_id",
+    "sponsor_first_name",
+    "upline_leader_account_id",
+    "upline_leader_first_name",
 )
+
+NightLists = dict[tuple[str, str], list[tuple]]
 
 
 @dataclass(frozen=True)
@@ -61,22 +73,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_lists(connection, night: date) -> dict[tuple[str, str], list[tuple]]:
-    """The night's rows per (campaign, segment), as text, sorted by account id."""
+def fetch_lists(connection, night: date) -> dict[date, NightLists]:
+    """Rows per night and (campaign, segment), as text, sorted by account id.
+
+    Holds ``night`` and every later night of the warehouse, also those whose lists are
+    empty (their folders must be emptied too when a recompute emptied them).
+    """
+    nights = connection.execute(
+        "select distinct as_of_date from marts.next_steps where as_of_date > ?", [night]
+    ).fetchall()
+    lists: dict[date, NightLists] = {night: {}, **{later: {} for (later,) in nights}}
     selected = ", ".join(f"coalesce(cast({column} as varchar), '')" for column in FILE_COLUMNS)
     rows = connection.execute(
-        f"select campaign, segment, {selected} from {OUTREACH_MODEL} "
-        "where as_of_date = ? order by campaign, segment, account_id",
+        f"select as_of_date, campaign, segment, {selected} from {OUTREACH_MODEL} "
+        "where as_of_date >= ? order by as_of_date, campaign, segment, account_id",
         [night],
     ).fetchall()
-    lists: dict[tuple[str, str], list[tuple]] = {}
-    for campaign, segment, *values in rows:
-        lists.setdefault((campaign, segment), []).append(tuple(values))
-    return lists
+    for as_of_date, campaign, segment, *values in rows:
+        lists.setdefault(as_of_date, {}).setdefault((campaign, segment), []).append(tuple(values))
+    return dict(sorted(lists.items()))
 
 
 def write_night(
-    lists: dict[tuple[str, str], list[tuple]],
+    lists: NightLists,
     folder: Path,
     night: date,
     run_id: str,
@@ -112,14 +131,28 @@ def write_night(
     return files
 
 
+def _published_files(folder: Path) -> list[dict] | None:
+    """The file list of a published night's manifest, or None when there is none."""
+    manifest = folder / "manifest.json"
+    if not (folder / SUCCESS_MARKER).exists() or not manifest.exists():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8"))["files"]
+
+
 def publish_night(
-    lists: dict[tuple[str, str], list[tuple]],
+    lists: NightLists,
     outreach_dir: Path,
     night: date,
     run_id: str,
     source_export: Path,
-) -> list[OutreachFile]:
-    """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``."""
+    *,
+    only_if_changed: bool = False,
+) -> list[OutreachFile] | None:
+    """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``.
+
+    With ``only_if_changed`` an already published folder whose files are the same (same
+    names, row counts and checksums) is kept as it is, and None is returned.
+    """
     outreach_dir.mkdir(parents=True, exist_ok=True)
     # Leftovers of a run that was killed mid-write or mid-swap: never published, never
     # read (consumers only read <night>/ folders that have _SUCCESS); removed here.
@@ -130,6 +163,8 @@ def publish_night(
     target = outreach_dir / night.isoformat()
     try:
         files = write_night(lists, incoming, night, run_id, source_export)
+        if only_if_changed and _published_files(target) == [file.__dict__ for file in files]:
+            return None
         os.chmod(incoming, DIR_MODE)
         replaced = outreach_dir / f".replaced-{night.isoformat()}-{token}"
         if target.exists():
