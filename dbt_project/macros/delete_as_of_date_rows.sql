@@ -13,8 +13,8 @@
 
 
 {#-
-    Pre-hook of the marts whose night depends on the nights before it (the outreach
-    log: cool-down and "is the step new"): building night D recomputes D and every
+    Pre-hook of the marts whose night depends on the nights before it (outreach_log:
+    cool-down and "is the step new"; journey_transitions): building night D recomputes D and every
     later night already built, so deleting starts at D. That keeps the result the same
     whatever order the nights were built in.
 -#}

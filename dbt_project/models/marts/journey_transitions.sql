@@ -1,137 +1,115 @@
--- Compares night D with the latest earlier night present in the marts (per kind: the
--- latest as_of_date < D of customer_segments for segments, of journey_stages for stages).
--- Built for D like every mart: when an earlier night is built (or rebuilt) later, the
--- transitions of the nights after it are refreshed only when those nights are rebuilt.
+{#-
+    Who moved from which stage or segment to which, per night: night N compared with the
+    latest earlier night present in the mart of that kind (customer_segments for
+    segments, journey_stages for stages).
+
+    Night N depends on the night before it, so building night D recomputes D and every
+    later night already built (pre-hook delete_nights_from_as_of_date), like
+    outreach_log: the transitions never depend on the order nights were built in.
+-#}
+{{ config(pre_hook="{{ delete_nights_from_as_of_date() }}") }}
+
+{%- set kinds = [
+    {'kind': 'segment', 'mart': 'customer_segments', 'value': 'segment'},
+    {'kind': 'stage', 'mart': 'journey_stages', 'value': 'stage'},
+] %}
 
 with
 
-customer_segments as (
-
-    select * from {{ ref('customer_segments') }}
-
-),
-
-journey_stages as (
-
-    select * from {{ ref('journey_stages') }}
-
-),
-
-segments_tonight as (
+{% for kind in kinds %}
+{{ kind.kind }}_values as (
 
     select
+        as_of_date,
         account_id,
-        segment
+        {{ kind.value }} as kind_value
 
-    from customer_segments
-    where as_of_date = {{ as_of_date() }}
-
-),
-
-previous_segment_night as (
-
-    select max(as_of_date) as previous_as_of_date
-    from customer_segments
-    where as_of_date < {{ as_of_date() }}
+    from {{ ref(kind.mart) }}
 
 ),
 
-segments_previous_night as (
+-- the first night recomputed: D, or the first night of the mart when this table is new
+{{ kind.kind }}_recompute_from as (
+
+    {% if is_incremental() -%}
+        select {{ as_of_date() }} as first_night
+    {%- else -%}
+        select coalesce(min(as_of_date), {{ as_of_date() }}) as first_night
+        from {{ kind.kind }}_values
+    {%- endif %}
+
+),
+
+{{ kind.kind }}_previous_night as (
+
+    select max({{ kind.kind }}_values.as_of_date) as as_of_date
+    from {{ kind.kind }}_values
+    cross join {{ kind.kind }}_recompute_from
+    where {{ kind.kind }}_values.as_of_date < {{ kind.kind }}_recompute_from.first_night
+
+),
+
+-- the nights recomputed (D and later) and the night just before them, numbered
+{{ kind.kind }}_nights as (
 
     select
-        customer_segments.account_id,
-        customer_segments.segment,
-        customer_segments.as_of_date
+        as_of_date,
+        row_number() over (order by as_of_date) as night_number
 
-    from customer_segments
-    inner join previous_segment_night
-        on customer_segments.as_of_date = previous_segment_night.previous_as_of_date
+    from (
+        select distinct {{ kind.kind }}_values.as_of_date
+        from {{ kind.kind }}_values
+        cross join {{ kind.kind }}_recompute_from
+        cross join {{ kind.kind }}_previous_night
+        where
+            {{ kind.kind }}_values.as_of_date >= {{ kind.kind }}_recompute_from.first_night
+            or {{ kind.kind }}_values.as_of_date = {{ kind.kind }}_previous_night.as_of_date
+    ) as nights
 
 ),
 
-segment_changes as (
+{{ kind.kind }}_numbered as (
 
     select
-        segments_tonight.account_id,
-        'segment' as kind,
-        segments_previous_night.segment as from_value,
-        segments_tonight.segment as to_value,
-        segments_previous_night.as_of_date as previous_as_of_date
+        {{ kind.kind }}_values.*,
+        {{ kind.kind }}_nights.night_number
 
-    from segments_tonight
-    inner join segments_previous_night
-        on segments_tonight.account_id = segments_previous_night.account_id
-    where segments_tonight.segment != segments_previous_night.segment
+    from {{ kind.kind }}_values
+    inner join {{ kind.kind }}_nights
+        on {{ kind.kind }}_values.as_of_date = {{ kind.kind }}_nights.as_of_date
 
 ),
 
-stages_tonight as (
+{{ kind.kind }}_changes as (
 
     select
-        account_id,
-        stage
+        tonight.as_of_date,
+        tonight.account_id,
+        '{{ kind.kind }}' as kind,
+        previous.kind_value as from_value,
+        tonight.kind_value as to_value,
+        previous.as_of_date as previous_as_of_date
 
-    from journey_stages
-    where as_of_date = {{ as_of_date() }}
-
-),
-
-previous_stage_night as (
-
-    select max(as_of_date) as previous_as_of_date
-    from journey_stages
-    where as_of_date < {{ as_of_date() }}
-
-),
-
-stages_previous_night as (
-
-    select
-        journey_stages.account_id,
-        journey_stages.stage,
-        journey_stages.as_of_date
-
-    from journey_stages
-    inner join previous_stage_night
-        on journey_stages.as_of_date = previous_stage_night.previous_as_of_date
+    from {{ kind.kind }}_numbered as tonight
+    cross join {{ kind.kind }}_recompute_from
+    inner join {{ kind.kind }}_numbered as previous
+        on
+            tonight.account_id = previous.account_id
+            and tonight.night_number = previous.night_number + 1
+    where
+        tonight.as_of_date >= {{ kind.kind }}_recompute_from.first_night
+        and tonight.kind_value != previous.kind_value
 
 ),
 
-stage_changes as (
-
-    select
-        stages_tonight.account_id,
-        'stage' as kind,
-        stages_previous_night.stage as from_value,
-        stages_tonight.stage as to_value,
-        stages_previous_night.as_of_date as previous_as_of_date
-
-    from stages_tonight
-    inner join stages_previous_night
-        on stages_tonight.account_id = stages_previous_night.account_id
-    where stages_tonight.stage != stages_previous_night.stage
-
-),
-
-changes as (
-
-    select * from stage_changes
-    union all
-    select * from segment_changes
-
-),
+{% endfor %}
 
 final as (
 
-    select
-        {{ as_of_date() }} as as_of_date,
-        account_id,
-        kind,
-        from_value,
-        to_value,
-        previous_as_of_date
-
-    from changes
+    {% for kind in kinds -%}
+        select * from {{ kind.kind }}_changes
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 )
 
