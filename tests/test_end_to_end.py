@@ -5,12 +5,13 @@ outreach files against figures computed here, independently, from the generated 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -202,6 +203,10 @@ def test_customer_segments_has_one_row_per_account_with_its_figures(night_run):
         ), account_id
 
 
+def _holdout_bucket(account_id: str, campaign: str) -> int:
+    return int(hashlib.md5(f"{account_id}|{campaign}".encode()).hexdigest()[:8], 16) % 100
+
+
 def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run):
     folder = night_run["data"] / "outreach" / NIGHT.isoformat()
     listed = {}
@@ -210,22 +215,43 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         assert path.parent.name == campaign
         for row in _read(path):
             assert row["account_id"] not in listed, "a person is in two files"
-            assert (row["next_step"], row["segment"]) == (campaign, segment)
-            listed[row["account_id"]] = row
+            assert row["segment"] == segment
+            listed[row["account_id"]] = (campaign, row)
     expected = night_run["expected"]["per_account"]
+    sponsored_buyers = Counter(
+        figures["account"]["sponsor_id"]
+        for account_id, figures in expected.items()
+        if figures["last"] and figures["account"]["sponsor_id"] != account_id
+    )
+    # The first night: every step is new, so every reachable customer with a step is due
+    # and listed, except the holdout and referral candidates who already referred a buyer.
+    # Distributors get the distributor ladder first (tested in tests/dbt).
     want = {
         account_id
         for account_id, figures in expected.items()
-        if expected_step(figures) and reachable(figures["account"])
+        if figures["account"]["account_type"] != "distributor"
+        and (step := expected_step(figures))
+        and reachable(figures["account"])
+        and _holdout_bucket(account_id, step) >= 10
+        and not (step == "referral" and sponsored_buyers[account_id])
     }
-    assert set(listed) == want
-    for account_id, row in listed.items():
+    customers = {
+        account_id: value
+        for account_id, value in listed.items()
+        if expected[account_id]["account"]["account_type"] != "distributor"
+    }
+    assert set(customers) == want
+    for account_id, (campaign, row) in customers.items():
         figures = expected[account_id]
-        assert row["next_step"] == expected_step(figures)
+        assert row["next_step"] == campaign == expected_step(figures)
+        assert row["segment"] == figures["segment"]
         assert row["email"] == figures["account"]["email"].strip()
         assert int(row["orders_12m"]) == figures["orders"]
         assert Decimal(row["revenue_12m"]) == figures["revenue"]
         assert row["reason"]
+    assert all(reachable(expected[account_id]["account"]) for account_id in listed)
+    distributors = set(listed) - set(customers)
+    assert distributors, "distributor coaching files are written too"
     opted_out = {a for a, f in expected.items() if f["account"]["email_opt_in"] == "false"}
     terminated = {a for a, f in expected.items() if f["account"]["status"] == "terminated"}
     assert opted_out and terminated and not (opted_out | terminated) & set(listed)

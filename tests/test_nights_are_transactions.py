@@ -23,7 +23,16 @@ from next_steps.generator import generate_nights
 
 FIRST = date(2025, 5, 30)
 SECOND = FIRST + timedelta(days=1)
-MARTS = ("customer_segments", "segment_summary", "next_steps")
+# outreach_log, campaign_performance and journey_transitions depend on earlier nights:
+# the result must still not depend on the order the nights were built in
+MARTS = (
+    "customer_segments",
+    "segment_summary",
+    "next_steps",
+    "outreach_log",
+    "campaign_performance",
+    "journey_transitions",
+)
 TABLES = (
     *(f"marts.{m}" for m in MARTS),
     "raw.accounts",

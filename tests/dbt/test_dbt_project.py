@@ -269,7 +269,7 @@ def nights(tmp_path_factory):
         }
 
 
-MARTS = ("customer_segments", "segment_summary", "next_steps")
+MARTS = ("customer_segments", "segment_summary", "next_steps", "outreach_log")
 
 
 def _segments(nights, night: str) -> dict[str, str]:
@@ -405,21 +405,31 @@ def test_next_steps_follow_the_default_ladder(nights):
         "A02": ("second_order", "second_order_1"),
         "A03": ("preferred_customer", "preferred_customer_2_3"),
         "A04": ("autoship", "autoship_2_3"),
-        "A06": ("autoship", "autoship_4_6"),
+        # A06 matches autoship_4_6 too; the distributor rung comes first (it has sold
+        # through A03-A07 and sponsored no distributor)
+        "A06": ("first_sponsor", "distributor_first_sponsor"),
         "A07": ("referral", "referral_7_10"),
+        # A08 (distributor, 11+) matches no customer rule; rank 6 is a leader
+        "A08": ("leadership", "distributor_leadership"),
         "A09": ("reactivation", "reactivation_lapsed"),
         "A10": ("second_order", "second_order_1"),
         "A11": ("second_order", "second_order_1"),
         "A13": ("preferred_customer", "preferred_customer_2_3"),
-        # A05 (preferred with autoship, 4-6) and A08 (distributor, 11+) match no rule;
-        # A01 and A12 never purchased
+        # A05 (preferred with autoship, 4-6) matches no rule; A01 and A12 never purchased
+        "A01": (None, "no_step"),
+        "A05": (None, "no_step"),
+        "A12": (None, "no_step"),
     }
 
 
 def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(nights):
     listed = {row[2]: row for row in nights["first_run_outreach"]}
-    # A11 terminated, A03 opted out, A04 invalid e-mail, A07 no e-mail
-    assert sorted(listed) == ["A02", "A06", "A09", "A10", "A13"]
+    # the first night: every step is new, so everyone with a step is due; A11 terminated,
+    # A03 opted out, A04 invalid e-mail, A07 no e-mail; nobody's holdout bucket
+    # (md5 of "account|campaign") is below 10
+    assert sorted(listed) == ["A02", "A06", "A08", "A09", "A10", "A13"]
+    assert listed["A06"][1] == "first_sponsor"
+    assert listed["A06"][7] == "established"  # distributor lists split by Fast Start
     assert listed["A13"] == (
         date(2024, 6, 30),
         "preferred_customer",
@@ -437,6 +447,12 @@ def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(
             "Bought 2-3 times in the last 12 months as a retail customer: "
             "joining the preferred-customer programme is the next step."
         ),
+        "new_step",
+        None,  # 10 days after the last purchase: no touchpoint day
+        None,  # no sponsor
+        None,
+        None,  # no upline leader
+        None,
     )
 
 
@@ -455,12 +471,18 @@ def test_rerunning_the_first_night_replaces_its_rows_and_keeps_the_second_night(
         assert nights_held == [(date(2024, 6, 30),), (date(2024, 7, 31),)], table
 
 
-def test_outreach_lists_hold_only_the_night_just_built(nights):
-    rows = nights["warehouse"].query("select distinct as_of_date from pump.pump_outreach_lists")
-    assert rows == [(date(2024, 6, 30),)]
+def test_outreach_lists_hold_the_night_built_and_the_later_nights_it_recomputes(nights):
+    # night 1 was built again after night 2: night 2's log was recomputed with it
+    rows = nights["warehouse"].query(
+        "select distinct as_of_date from pump.pump_outreach_lists order by 1"
+    )
+    assert rows == [(date(2024, 6, 30),), (date(2024, 7, 31),)]
     assert (
-        nights["warehouse"].query("select * from pump.pump_outreach_lists order by account_id")
-        == (nights["first_run_outreach"])
+        nights["warehouse"].query(
+            "select * from pump.pump_outreach_lists where as_of_date = ? order by account_id",
+            [NIGHT_1],
+        )
+        == nights["first_run_outreach"]
     )
 
 

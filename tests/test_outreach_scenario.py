@@ -1,0 +1,417 @@
+"""Seven nights of outreach, and people who take their step.
+
+The generator writes a company's history; after every night, ``responses`` writes the
+next export, in which half of the people listed that night take their step and a tenth of
+everyone else with a step (the holdout among them) takes it anyway. The nights are
+D, D+1, D+7, D+14, D+30, D+31 and D+45, so cool-downs start, hold and end.
+
+Everything the pipeline decided is then recomputed here in plain Python from the export
+files: each person's timing and contact facts, the outreach log (new step or touchpoint
+day, cool-down, the MD5 holdout), who is in the files, and every conversion and lift
+figure of ``campaign_performance``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from next_steps import nightly
+from next_steps.config import Settings
+from next_steps.generator import generate_export
+from next_steps.responses import write_response_night
+
+pytestmark = pytest.mark.slow
+
+FIRST = date(2025, 5, 30)
+NIGHTS = [FIRST + timedelta(days=offset) for offset in (0, 1, 7, 14, 30, 31, 45)]
+TOUCHPOINT_DAYS = {0, 7, 14, 30, 60, 90, 180}
+COOL_DOWN_DAYS = 30
+HOLDOUT_PERCENT = 10
+LEADERSHIP_RANK = 5
+BUILD_DEPTH_SPONSORING = 2
+WINDOWS = (30, 60, 90)
+BANDS = [("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, 10**9)]
+EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
+
+
+def _rows(connection, sql: str) -> list[dict]:
+    cursor = connection.execute(sql)
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _listed_in_files(outreach_folder: Path) -> dict[str, dict[str, str]]:
+    listed = {}
+    for path in outreach_folder.rglob("*.csv"):
+        for row in _read(path):
+            assert row["account_id"] not in listed, "a person is in two files on one night"
+            listed[row["account_id"]] = row
+    return listed
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> dict:
+    data = tmp_path_factory.mktemp("scenario")
+    landing = data / "landing"
+    generate_export(landing, FIRST, orders=3000, seed=5)
+    settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(data)})
+    taken: dict[date, dict[str, str]] = {}
+    for night, next_night in zip(NIGHTS, [*NIGHTS[1:], None], strict=True):
+        nightly.run_whole_night(night, "scenario", settings)
+        if next_night is None:
+            break
+        listed = set(_listed_in_files(settings.outreach_folder(night)))
+        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+            steps = dict(
+                connection.execute(
+                    "select account_id, campaign from marts.next_steps "
+                    "where as_of_date = ? and campaign is not null",
+                    [night],
+                ).fetchall()
+            )
+        taken[next_night] = write_response_night(
+            landing, night, next_night, steps, listed, seed=5
+        ).taken
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        tables = {
+            name: _rows(connection, f"select * from {name}")
+            for name in (
+                "marts.next_steps",
+                "marts.outreach_log",
+                "marts.campaign_performance",
+                "marts.journey_transitions",
+                "marts.suppression_audit",
+            )
+        }
+    return {"settings": settings, "landing": landing, "taken": taken, "tables": tables}
+
+
+class Ledger:
+    """What the exports say, night by night, recomputed from the CSV files."""
+
+    def __init__(self, landing: Path) -> None:
+        self.snapshots = {
+            night: _read(landing / night.isoformat() / "accounts.csv") for night in NIGHTS
+        }
+        latest: dict[str, tuple[str, date, dict]] = {}
+        for night in NIGHTS:  # later exports win ties
+            for row in _read(landing / night.isoformat() / "orders.csv"):
+                known = latest.get(row["order_id"])
+                if known is None or row["updated_at"] >= known[0]:
+                    latest[row["order_id"]] = (row["updated_at"], night, row)
+        self.orders = [(night, row) for _, night, row in latest.values()]
+        self.cache: dict[date, dict] = {}
+
+    def figures(self, night: date) -> dict[str, dict]:
+        """Per account on ``night``: the facts the marts derive from the exports."""
+        if night in self.cache:
+            return self.cache[night]
+        accounts = {row["account_id"]: row for row in self.snapshots[night]}
+        purchases = defaultdict(list)
+        for exported, row in self.orders:
+            ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
+            if (
+                exported <= night
+                and ordered <= night
+                and row["status"] == "completed"
+                and Decimal(row["order_total"]) > 0
+            ):
+                purchases[row["account_id"]].append((ordered, row))
+        frontline = defaultdict(list)
+        for account in accounts.values():
+            sponsor = account["sponsor_id"]
+            if sponsor and sponsor in accounts and sponsor != account["account_id"]:
+                frontline[sponsor].append(account)
+        figures = {}
+        for account_id, account in accounts.items():
+            bought = purchases.get(account_id, [])
+            distributors = [a for a in frontline[account_id] if a["account_type"] == "distributor"]
+            figures[account_id] = {
+                "account": account,
+                "purchases": len(bought),
+                "segment": _segment(
+                    sum(night.replace(year=night.year - 1) < d for d, _ in bought), len(bought)
+                ),
+                "autoship_purchases": sum(r["order_type"] == "autoship" for _, r in bought),
+                "last_purchase": max((d for d, _ in bought), default=None),
+                "last_volume": max(
+                    (d for d, r in bought if Decimal(r["volume"]) > 0), default=None
+                ),
+                "sponsored_buyers": sum(
+                    bool(purchases.get(a["account_id"])) for a in frontline[account_id]
+                ),
+                "is_distributor": account["account_type"] == "distributor",
+                "frontline_distributors": len(distributors),
+                "sponsoring_frontline": sum(bool(frontline[a["account_id"]]) for a in distributors),
+                "frontline_leaders": sum(
+                    int(a["rank"] or 0) >= LEADERSHIP_RANK for a in distributors
+                ),
+            }
+        self.cache[night] = figures
+        return figures
+
+    def converted(self, campaign: str, account_id: str, listing: date, later: date) -> bool:
+        before, after = self.figures(listing)[account_id], self.figures(later).get(account_id)
+        if after is None:
+            return False
+        distributor = after["is_distributor"]
+        return {
+            "second_order": after["purchases"] > before["purchases"],
+            "reactivation": after["purchases"] > before["purchases"],
+            "autoship": after["account"]["autoship_active"] == "true"
+            or after["autoship_purchases"] > before["autoship_purchases"],
+            "preferred_customer": after["account"]["account_type"] == "preferred",
+            "referral": after["sponsored_buyers"] > before["sponsored_buyers"],
+            "first_sale": distributor and after["sponsored_buyers"] > 0,
+            "first_sponsor": distributor
+            and after["frontline_distributors"] > before["frontline_distributors"],
+            "build_depth": distributor and after["sponsoring_frontline"] >= BUILD_DEPTH_SPONSORING,
+            "leadership": distributor and after["frontline_leaders"] > before["frontline_leaders"],
+            "distributor_reactivation": distributor
+            and after["last_volume"] is not None
+            and after["last_volume"] > listing,
+        }[campaign]
+
+
+def _segment(purchases_12m: int, purchases: int) -> str:
+    if purchases_12m == 0:
+        return "lapsed" if purchases else "no_purchase"
+    return next(name for name, low, high in BANDS if low <= purchases_12m <= high)
+
+
+def _bucket(account_id: str, campaign: str) -> int:
+    return int(hashlib.md5(f"{account_id}|{campaign}".encode()).hexdigest()[:8], 16) % 100
+
+
+def _expected_log(steps_by_night: dict[date, dict[str, tuple]]) -> dict[tuple, tuple]:
+    """The outreach rules replayed: (night, account) -> (campaign, outcome, reason)."""
+    log = {}
+    previous: dict[str, str | None] = {}
+    last_contact: dict[tuple[str, str], date] = {}
+    for night in NIGHTS:
+        tonight = steps_by_night[night]
+        for account_id, (campaign, touchpoint, block, _segment) in sorted(tonight.items()):
+            if campaign is None:
+                continue
+            if previous.get(account_id) == campaign and touchpoint is None:
+                continue  # not due
+            contacted = last_contact.get((account_id, campaign))
+            if block is not None:
+                log[night, account_id] = (campaign, "suppressed", block)
+            elif contacted is not None and (night - contacted).days < COOL_DOWN_DAYS:
+                log[night, account_id] = (campaign, "suppressed", "cool_down")
+            else:
+                last_contact[account_id, campaign] = night
+                held = _bucket(account_id, campaign) < HOLDOUT_PERCENT
+                log[night, account_id] = (campaign, "holdout" if held else "listed", None)
+        previous = {account_id: step[0] for account_id, step in tonight.items()}
+    return log
+
+
+def _steps_by_night(next_steps: list[dict]) -> dict[date, dict[str, tuple]]:
+    steps: dict[date, dict[str, tuple]] = defaultdict(dict)
+    for row in next_steps:
+        steps[row["as_of_date"]][row["account_id"]] = (
+            row["campaign"],
+            row["touchpoint_day"],
+            row["contact_block"],
+            row["list_segment"],
+        )
+    return steps
+
+
+def test_timing_and_contact_facts_match_the_exports(scenario):
+    ledger = Ledger(scenario["landing"])
+    steps = _steps_by_night(scenario["tables"]["marts.next_steps"])
+    checked = 0
+    for night in NIGHTS:
+        figures = ledger.figures(night)
+        assert set(steps[night]) == set(figures)
+        for account_id, (campaign, touchpoint, block, _) in steps[night].items():
+            facts = figures[account_id]
+            account = facts["account"]
+            days = (night - facts["last_purchase"]).days if facts["last_purchase"] else None
+            assert touchpoint == (days if days in TOUCHPOINT_DAYS else None), account_id
+            if campaign is None:
+                assert block is None
+                continue
+            if account["status"] == "terminated":
+                want = "terminated"
+            elif account["email_opt_in"] != "true":
+                want = "opted_out"
+            elif not EMAIL.fullmatch(account["email"].strip()):
+                want = "no_valid_email"
+            elif campaign == "referral" and facts["sponsored_buyers"] > 0:
+                want = "already_converted"
+            else:
+                want = None
+            assert block == want, (night, account_id)
+            checked += 1
+    assert checked > 1000
+
+
+def test_the_outreach_log_follows_timing_cool_down_and_a_stable_holdout(scenario):
+    tables = scenario["tables"]
+    expected = _expected_log(_steps_by_night(tables["marts.next_steps"]))
+    actual = {
+        (row["as_of_date"], row["account_id"]): (
+            row["campaign"],
+            row["outcome"],
+            row["suppression_reason"],
+        )
+        for row in tables["marts.outreach_log"]
+    }
+    assert actual == expected
+
+    outcomes = defaultdict(set)
+    contacts = defaultdict(list)
+    for (night, account_id), (campaign, outcome, _) in actual.items():
+        if outcome in ("listed", "holdout"):
+            outcomes[account_id, campaign].add(outcome)
+            contacts[account_id, campaign].append(night)
+    assert all(len(seen) == 1 for seen in outcomes.values()), "holdout must be stable"
+    repeated = [key for key, nights in contacts.items() if len(nights) > 1]
+    assert repeated, "the scenario must contact someone twice for the same campaign"
+    assert any(outcomes[key] == {"holdout"} for key in repeated)
+    for nights in contacts.values():
+        nights.sort()
+        assert all((b - a).days >= COOL_DOWN_DAYS for a, b in pairwise(nights))
+    reasons = {reason for _, _, reason in actual.values()}
+    assert {"cool_down", "opted_out", "no_valid_email"} <= reasons
+
+
+def test_the_files_hold_exactly_the_listed_people(scenario):
+    log = scenario["tables"]["marts.outreach_log"]
+    settings = scenario["settings"]
+    for night in NIGHTS:
+        tonight = [row for row in log if row["as_of_date"] == night]
+        listed = {row["account_id"]: row for row in tonight if row["outcome"] == "listed"}
+        in_files = _listed_in_files(settings.outreach_folder(night))
+        assert set(in_files) == set(listed)
+        for account_id, row in listed.items():
+            file_row = in_files[account_id]
+            assert (file_row["next_step"], file_row["segment"]) == (
+                row["next_step"],
+                row["list_segment"],
+            )
+            assert file_row["due_because"] == row["due_because"]
+
+
+def test_suppression_audit_accounts_for_everyone_with_a_step_not_in_a_file(scenario):
+    tables = scenario["tables"]
+    with_step = {
+        (row["as_of_date"], row["account_id"])
+        for row in tables["marts.next_steps"]
+        if row["campaign"] is not None
+    }
+    audit = {(row["as_of_date"], row["account_id"]) for row in tables["marts.suppression_audit"]}
+    listed = {
+        (row["as_of_date"], row["account_id"])
+        for row in tables["marts.outreach_log"]
+        if row["outcome"] == "listed"
+    }
+    assert not audit & listed
+    assert audit | listed == with_step
+    reasons = {row["reason"] for row in tables["marts.suppression_audit"]}
+    assert reasons >= {"not_due_today", "holdout", "cool_down", "opted_out"}
+
+
+def test_segment_transitions_follow_the_exports_and_the_takers_move(scenario):
+    ledger = Ledger(scenario["landing"])
+    actual = {
+        (row["as_of_date"], row["account_id"]): (row["from_value"], row["to_value"])
+        for row in scenario["tables"]["marts.journey_transitions"]
+        if row["kind"] == "segment"
+    }
+    expected = {}
+    for before, night in pairwise(NIGHTS):
+        was, now = ledger.figures(before), ledger.figures(night)
+        for account_id in was.keys() & now.keys():
+            if was[account_id]["segment"] != now[account_id]["segment"]:
+                expected[night, account_id] = (
+                    was[account_id]["segment"],
+                    now[account_id]["segment"],
+                )
+    assert actual == expected
+    # people who took second_order moved up from "1", unless an old purchase left the
+    # 12-month window on the same night
+    second_orders = [
+        (night, account_id)
+        for night, taken in scenario["taken"].items()
+        for account_id, campaign in taken.items()
+        if campaign == "second_order"
+    ]
+    moved = [key for key in second_orders if actual.get(key) == ("1", "2-3")]
+    assert len(second_orders) > 10 and len(moved) >= 0.8 * len(second_orders)
+
+
+def test_campaign_performance_equals_an_independent_computation(scenario):
+    tables = scenario["tables"]
+    ledger = Ledger(scenario["landing"])
+    steps = _steps_by_night(tables["marts.next_steps"])
+    log = _expected_log(steps)
+    measured_through = NIGHTS[-1]
+    expected: dict[tuple, dict[str, int]] = defaultdict(
+        lambda: {"listed": 0, "holdout": 0, "listed_converted": 0, "holdout_converted": 0}
+    )
+    for (night, account_id), (campaign, outcome, _) in log.items():
+        if outcome == "suppressed":
+            continue
+        later_nights = [m for m in NIGHTS if night < m <= night + timedelta(days=90)]
+        converted_on = next(
+            (m for m in later_nights if ledger.converted(campaign, account_id, night, m)), None
+        )
+        segment = steps[night][account_id][3]
+        for window in WINDOWS:
+            counts = expected[night, campaign, segment, window]
+            counts[outcome] += 1
+            if converted_on is not None and converted_on <= night + timedelta(days=window):
+                counts[f"{outcome}_converted"] += 1
+
+    actual = {}
+    for row in tables["marts.campaign_performance"]:
+        listing, window = row["listing_date"], row["window_days"]
+        assert row["measured_through"] == measured_through
+        assert row["is_window_complete"] == (listing + timedelta(days=window) <= measured_through)
+        counts = {
+            key: row[key] for key in ("listed", "holdout", "listed_converted", "holdout_converted")
+        }
+        actual[listing, row["campaign"], row["segment"], window] = counts
+        listed_rate = counts["listed_converted"] / counts["listed"] if counts["listed"] else None
+        holdout_rate = (
+            counts["holdout_converted"] / counts["holdout"] if counts["holdout"] else None
+        )
+        assert row["listed_conversion_rate"] == pytest.approx(listed_rate)
+        assert row["holdout_conversion_rate"] == pytest.approx(holdout_rate)
+        if listed_rate is not None and holdout_rate is not None:
+            assert row["absolute_lift"] == pytest.approx(listed_rate - holdout_rate)
+            relative = (listed_rate - holdout_rate) / holdout_rate if holdout_rate else None
+            assert row["relative_lift"] == pytest.approx(relative)
+    assert actual == dict(expected)
+
+    # the scenario's people respond to outreach (1 in 2 listed, 1 in 10 others): the
+    # measured lift over the first night's 30-day window must show it
+    first = [v for k, v in actual.items() if k[0] == FIRST and k[3] == 30]
+    listed = sum(v["listed"] for v in first)
+    holdout = sum(v["holdout"] for v in first)
+    assert holdout >= 10
+    listed_rate = sum(v["listed_converted"] for v in first) / listed
+    holdout_rate = sum(v["holdout_converted"] for v in first) / holdout
+    assert listed_rate > holdout_rate + 0.15
