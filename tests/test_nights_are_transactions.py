@@ -153,6 +153,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
                 "9.00",
                 "2025-05-01",
                 "why",
+                *[""] * 6,
             )
         ]
     }
@@ -164,7 +165,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
         "import sys; from datetime import date; from pathlib import Path\n"
         "from next_steps import outreach\n"
         "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
-        " '2025-05-01', 'a reason a marketer reads')\n"
+        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '')\n"
         "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
         "outreach.publish_night(lists, Path(sys.argv[1]), date(2025, 5, 31), 'killed', "
         "Path('x'))\n"

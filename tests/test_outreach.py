@@ -25,11 +25,27 @@ ROW = (
     "50.00",
     "2025-06-01",
     "Bought once",
+    "new_step",
+    "",
+    "D9",
+    "Dora",
+    "",
+    "",
 )
 LISTS = {
     ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
     ("referral", "11+"): [
-        ("A3", *ROW[1:5], "11+", "referral", "12", "900.00", "2025-06-20", "Bought often")
+        (
+            "A3",
+            *ROW[1:5],
+            "11+",
+            "referral",
+            "12",
+            "900.00",
+            "2025-06-20",
+            "Bought often",
+            *ROW[11:],
+        )
     ],
 }
 
@@ -101,3 +117,31 @@ def test_a_night_with_nobody_to_contact_still_publishes_a_manifest(tmp_path):
     folder = tmp_path / "outreach" / "2025-06-30"
     assert json.loads((folder / "manifest.json").read_text())["files"] == []
     assert (folder / "_SUCCESS").exists()
+
+
+def test_a_later_night_is_written_again_only_when_its_files_changed(tmp_path):
+    _publish(tmp_path, run_id="first")
+    folder = tmp_path / "outreach" / "2025-06-30"
+
+    def publish_again(lists, run_id):
+        return outreach.publish_night(
+            lists, tmp_path / "outreach", NIGHT, run_id, tmp_path / "landing", only_if_changed=True
+        )
+
+    assert publish_again(LISTS, "same") is None
+    assert json.loads((folder / "manifest.json").read_text())["run_id"] == "first"
+
+    changed = {("second_order", "1"): [ROW]}
+    assert [f.rows for f in publish_again(changed, "changed")] == [1]
+    assert json.loads((folder / "manifest.json").read_text())["run_id"] == "changed"
+    assert not (folder / "referral").exists()
+
+    assert publish_again({}, "emptied") == []
+    assert not list(folder.rglob("*.csv"))
+    assert (folder / "_SUCCESS").exists()
+
+
+def test_a_row_without_every_file_column_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="17 file columns"):
+        _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
+    assert not (tmp_path / "outreach" / "2025-06-30").exists()

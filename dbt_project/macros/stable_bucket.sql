@@ -10,6 +10,13 @@
 {%- endmacro %}
 
 {% macro default__stable_bucket(key_sql, buckets) -%}
+    {{ exceptions.raise_compiler_error(
+        "stable_bucket has no implementation for the adapter '" ~ adapter.type()
+        ~ "': add one in macros/stable_bucket.sql"
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__stable_bucket(key_sql, buckets) -%}
     (cast(('0x' || substr(md5({{ key_sql }}), 1, 8)) as bigint) % {{ buckets }})
 {%- endmacro %}
 

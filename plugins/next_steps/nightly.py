@@ -253,8 +253,9 @@ def write_outreach_files(
         elif written is not None:
             republished.append(listing_night.isoformat())
             log.warning(
-                "Wrote the outreach folder of %s again: building %s, an earlier night, "
-                "changed its lists (cool-down and new steps depend on earlier nights)",
+                "Wrote the outreach folder of %s, a later night already built: its lists "
+                "were recomputed with %s (cool-down and new steps depend on earlier nights) "
+                "and differ from its published folder, or it had none",
                 listing_night,
                 night,
             )
@@ -314,13 +315,13 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
         aov_text = f"{aov:,.2f}" if aov is not None else "-"
         lines.append(f"  {segment:<13}{accounts:>10,}{orders:>10,}{revenue:>16,.2f}{aov_text:>12}")
     lines += ["", "  people with a next step tonight:"]
-    lines += [f"    {reason:<48}{count:>8,}" for reason, count in outreach]
+    lines += [f"    {reason:<72}{count:>8,}" for reason, count in outreach]
     manifest_path = settings.outreach_folder(night) / "manifest.json"
     lines += ["", "  outreach files (rows):"]
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        lines += [f"    {f['path']:<48}{f['rows']:>8,}" for f in manifest["files"]]
-        lines.append(f"    {'total':<48}{manifest['total_rows']:>8,}")
+        lines += [f"    {f['path']:<72}{f['rows']:>8,}" for f in manifest["files"]]
+        lines.append(f"    {'total':<72}{manifest['total_rows']:>8,}")
     else:
         lines.append("    (none published for this night)")
     return "\n".join(lines)

@@ -6,9 +6,9 @@ Layout (``shared/DESIGN.md``, output contract)::
     <outreach>/<YYYY-MM-DD>/manifest.json      files, row counts, sha256, run id, export
     <outreach>/<YYYY-MM-DD>/_SUCCESS           written last
 
-The rows come from the dbt model ``pump.pump_outreach_lists``: the people ``listed`` in
+The rows come from the dbt view ``pump.pump_outreach_lists``: the people ``listed`` in
 ``marts.outreach_log`` (opted-out, terminated, invalid e-mail, cool-down and holdout
-people are already left out there), for night D and for every later night already built.
+people are already left out there); the writer reads night D and every later night built.
 Building D recomputes those later nights (their cool-downs depend on D), so their
 folders are written again, but only when their lists changed: normally there are none.
 Files are written into a hidden folder beside the target and moved into place with a
@@ -77,10 +77,14 @@ def fetch_lists(connection, night: date) -> dict[date, NightLists]:
     """Rows per night and (campaign, segment), as text, sorted by account id.
 
     Holds ``night`` and every later night of the warehouse, also those whose lists are
-    empty (their folders must be emptied too when a recompute emptied them).
+    empty (their folders must be emptied too when a recompute emptied them). Later nights
+    whose next steps have no campaign at all (built before campaigns existed) are left
+    alone rather than emptied: rebuild them to write their folders.
     """
     nights = connection.execute(
-        "select distinct as_of_date from marts.next_steps where as_of_date > ?", [night]
+        "select as_of_date from marts.next_steps where as_of_date > ? "
+        "group by as_of_date having count(campaign) > 0",
+        [night],
     ).fetchall()
     lists: dict[date, NightLists] = {night: {}, **{later: {} for (later,) in nights}}
     selected = ", ".join(f"coalesce(cast({column} as varchar), '')" for column in FILE_COLUMNS)
@@ -105,6 +109,10 @@ def write_night(
     files: list[OutreachFile] = []
     for (campaign, segment), rows in sorted(lists.items()):
         relative = Path(campaign) / f"{campaign}__{segment}.csv"
+        if any(len(row) != len(FILE_COLUMNS) for row in rows):
+            raise ValueError(
+                f"{relative}: every row must have the {len(FILE_COLUMNS)} file columns"
+            )
 
         def write_rows(handle, rows=rows) -> None:
             writer = csv.writer(handle, lineterminator="\n")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from next_steps.contract import ACCOUNTS, ORDERS, SUCCESS_MARKER
 
-LEADERSHIP_RANK = "5"
+LEADERSHIP_RANK = "5"  # leadership_min_rank of the seed distributor_ladder_settings
 
 
 @dataclass
@@ -40,8 +40,6 @@ class Responses:
     """What a response night did: who took which step (account id -> campaign)."""
 
     taken: dict[str, str] = field(default_factory=dict)
-    new_accounts: list[str] = field(default_factory=list)
-    orders: int = 0
 
 
 def _read_accounts(folder: Path) -> list[dict[str, str]]:
@@ -182,6 +180,4 @@ def write_response_night(
         if draw.random() < rate and state.take(account_id, campaign):
             responses.taken[account_id] = campaign
     state.write(landing / night.isoformat())
-    responses.new_accounts = list(state.new_accounts)
-    responses.orders = len(state.orders)
     return responses

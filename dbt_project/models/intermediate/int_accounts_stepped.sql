@@ -165,15 +165,17 @@ final as (
         accounts_with_steps.days_since_last_purchase,
         touchpoint_days.days_since_last_purchase as touchpoint_day,
         -- why this person cannot hear about the step tonight, whatever the timing; the
-        -- first that applies. Only referral stays the step after it is taken (a referrer
-        -- keeps buying 7+ times), so it is the one step that can be already converted.
+        -- first that applies. Already converted: the step's conversion is visible tonight
+        -- although the rules still give the step; today that is a referral candidate
+        -- who already sponsored an account that purchased.
         case
             when accounts_with_steps.next_step is null then null
             when accounts_with_steps.account_status = 'terminated' then 'terminated'
             when not accounts_with_steps.is_email_opted_in then 'opted_out'
             when not accounts_with_steps.has_valid_email then 'no_valid_email'
             when
-                accounts_with_steps.campaign = 'referral'
+                accounts_with_steps.ladder = 'customer'
+                and accounts_with_steps.next_step = 'referral'
                 and accounts_with_steps.sponsored_buyers > 0
                 then 'already_converted'
         end as contact_block,

@@ -4,7 +4,8 @@
     within the window, the conversion rates and the lift of listed over holdout.
 
     A person took the step when a night after the listing night, within the window, shows
-    the step's conversion (seed next_step_campaigns, column `conversion`), judged against
+    the step's conversion (dated by the first night built that shows it: with nightly
+    runs, the day it happened) (seed next_step_campaigns, column `conversion`), judged against
     the person's own figures on the listing night. Measured on the nights built so far
     (`measured_through`, the latest night of next_steps): a window that reaches past it
     is not complete yet (`is_window_complete`). Rebuilt whole every night, so it depends
@@ -73,6 +74,8 @@ contacts as (
         as_of_date as listing_date,
         account_id,
         campaign,
+        ladder,
+        next_step,
         list_segment as segment,
         outcome
 
@@ -133,24 +136,27 @@ conversions as (
             and later.as_of_date > contacts.listing_date
             and later.as_of_date <= contacts.listing_date + 90
     where
-        case contacts.campaign
-            when 'second_order' then later.purchases_to_date > listing.purchases_to_date
-            when 'reactivation' then later.purchases_to_date > listing.purchases_to_date
-            when 'autoship'
+        -- keyed on the ladder and the step, not on the campaign's name (a seed value)
+        case
+            when contacts.next_step in ('second_order', 'reactivation') and contacts.ladder = 'customer'
+                then later.purchases_to_date > listing.purchases_to_date
+            when contacts.next_step = 'autoship'
                 then
                     later.has_active_autoship
                     or later.autoship_purchases_to_date > listing.autoship_purchases_to_date
-            when 'preferred_customer' then later.account_type = 'preferred'
-            when 'referral' then later.sponsored_buyers > listing.sponsored_buyers
-            when 'first_sale' then later.has_sold
-            when 'first_sponsor'
+            when contacts.next_step = 'preferred_customer' then later.account_type = 'preferred'
+            when contacts.next_step = 'referral'
+                then later.sponsored_buyers > listing.sponsored_buyers
+            when contacts.next_step = 'first_sale' then later.has_sold
+            when contacts.next_step = 'first_sponsor'
                 then later.frontline_distributors > listing.frontline_distributors
-            when 'build_depth'
+            when contacts.next_step = 'build_depth'
                 then
                     later.sponsoring_frontline_distributors
                     >= ladder_settings.build_depth_sponsoring_fewer_than
-            when 'leadership' then later.frontline_leaders > listing.frontline_leaders
-            when 'distributor_reactivation'
+            when contacts.next_step = 'leadership'
+                then later.frontline_leaders > listing.frontline_leaders
+            when contacts.next_step = 'reactivation' and contacts.ladder = 'distributor'
                 then later.last_volume_date > contacts.listing_date
             else false
         end
@@ -201,8 +207,8 @@ rated as (
 
     select
         counted.*,
-        cast(listed_converted as double) / nullif(listed, 0) as listed_conversion_rate,
-        cast(holdout_converted as double) / nullif(holdout, 0) as holdout_conversion_rate
+        listed_converted * 1.0 / nullif(listed, 0) as listed_conversion_rate,
+        holdout_converted * 1.0 / nullif(holdout, 0) as holdout_conversion_rate
 
     from counted
 

@@ -2,9 +2,10 @@
     Outbound: the contract of the marketing e-mail tool. Keep the column order;
     new columns go at the end so importers keep working.
 
-    The people listed (outreach_log outcome `listed`) on night D and on every later night
-    already built: building D recomputes those nights' logs (cool-down), so their folders
-    are written again when their lists changed. Normally that is night D alone.
+    The people listed (outreach_log outcome `listed`), every night. A view, so it is
+    always in step with the log: the outreach writer reads night D and the later nights
+    already built (`as_of_date >= D`; building D recomputes their logs, so their folders
+    are written again when their lists changed), whichever night dbt built last.
     Contact details come from each night's own account snapshot.
 -#}
 with
@@ -36,9 +37,7 @@ accounts as (
 listed as (
 
     select * from outreach_log
-    where
-        outcome = 'listed'
-        and as_of_date >= {{ as_of_date() }}
+    where outcome = 'listed'
 
 ),
 
