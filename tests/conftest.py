@@ -1,10 +1,14 @@
-"""Shared fixtures: a private data folder per test and small hand-written exports."""
+"""Shared fixtures and helpers: a private data folder per test, small hand-written
+exports, a warehouse that dbt builds in-process, and the outreach holdout bucket."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from next_steps.config import Settings
@@ -82,3 +86,69 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     ):
         monkeypatch.delenv(name, raising=False)
     return Settings.from_env()
+
+
+def holdout_bucket(account_id: str, campaign: str) -> int:
+    """The macro ``stable_bucket`` in Python: first 32 bits of the MD5, modulo 100."""
+    return int(hashlib.md5(f"{account_id}|{campaign}".encode()).hexdigest()[:8], 16) % 100
+
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+class DbtWarehouse:
+    """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / "warehouse.duckdb"
+        self.target_path = root / "target"
+        self.log_path = root / "logs"
+
+    def dbt(self, *args: str, as_of_date: str | None = None):
+        """Invoke dbt in-process; returns dbt's dbtRunnerResult."""
+        from dbt.cli.main import dbtRunner
+
+        from next_steps.dbt_build import release_connections
+
+        cli_args = [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.log_path),
+        ]
+        if as_of_date is not None:
+            cli_args += ["--vars", json.dumps({"as_of_date": as_of_date})]
+        try:
+            return dbtRunner().invoke(cli_args)
+        finally:
+            release_connections()
+
+    def build(self, as_of_date: str) -> dict[str, str]:
+        """``dbt build`` for one night; fails the test naming every failed node.
+        Returns the status of every node."""
+        result = self.dbt("build", as_of_date=as_of_date)
+        assert result.success, f"dbt build for {as_of_date} failed: {_dbt_failures(result)}"
+        return {r.node.unique_id: str(r.status) for r in result.result}
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.path))
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+def _dbt_failures(result) -> str:
+    if result.exception is not None:
+        return repr(result.exception)
+    failed = [
+        f"{r.node.unique_id}: {r.status}: {r.message}"
+        for r in (result.result or [])
+        if str(r.status) not in {"success", "pass", "no-op"}
+    ]
+    return "; ".join(failed) or "no failing node reported"

@@ -5,7 +5,6 @@ outreach files against figures computed here, independently, from the generated 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import re
@@ -20,6 +19,8 @@ import duckdb
 import pytest
 
 from next_steps.generator import generate_export
+
+from conftest import holdout_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT = date(2025, 11, 20)
@@ -203,10 +204,6 @@ def test_customer_segments_has_one_row_per_account_with_its_figures(night_run):
         ), account_id
 
 
-def _holdout_bucket(account_id: str, campaign: str) -> int:
-    return int(hashlib.md5(f"{account_id}|{campaign}".encode()).hexdigest()[:8], 16) % 100
-
-
 def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run):
     folder = night_run["data"] / "outreach" / NIGHT.isoformat()
     listed = {}
@@ -232,7 +229,7 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         if figures["account"]["account_type"] != "distributor"
         and (step := expected_step(figures))
         and reachable(figures["account"])
-        and _holdout_bucket(account_id, step) >= 10
+        and holdout_bucket(account_id, step) >= 10
         and not (step == "referral" and sponsored_buyers[account_id])
     }
     customers = {

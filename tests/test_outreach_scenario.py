@@ -14,7 +14,6 @@ figure of ``campaign_performance``.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -29,6 +28,8 @@ from next_steps import nightly
 from next_steps.config import Settings
 from next_steps.generator import generate_export
 from next_steps.responses import write_response_night
+
+from conftest import holdout_bucket
 
 pytestmark = pytest.mark.slow
 
@@ -196,10 +197,6 @@ def _segment(purchases_12m: int, purchases: int) -> str:
     return next(name for name, low, high in BANDS if low <= purchases_12m <= high)
 
 
-def _bucket(account_id: str, campaign: str) -> int:
-    return int(hashlib.md5(f"{account_id}|{campaign}".encode()).hexdigest()[:8], 16) % 100
-
-
 def _expected_log(steps_by_night: dict[date, dict[str, tuple]]) -> dict[tuple, tuple]:
     """The outreach rules replayed: (night, account) -> (campaign, outcome, reason)."""
     log = {}
@@ -219,7 +216,7 @@ def _expected_log(steps_by_night: dict[date, dict[str, tuple]]) -> dict[tuple, t
                 log[night, account_id] = (campaign, "suppressed", "cool_down")
             else:
                 last_contact[account_id, campaign] = night
-                held = _bucket(account_id, campaign) < HOLDOUT_PERCENT
+                held = holdout_bucket(account_id, campaign) < HOLDOUT_PERCENT
                 log[night, account_id] = (campaign, "holdout" if held else "listed", None)
         previous = {account_id: step[0] for account_id, step in tonight.items()}
     return log

@@ -8,7 +8,6 @@ dataset; the comments next to each account say which segment and step it should 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,12 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from next_steps.dbt_build import release_connections
 from next_steps.outreach import FILE_COLUMNS
 from next_steps.warehouse import ensure_schema
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DIR = REPO_ROOT / "dbt_project"
+from conftest import DbtWarehouse
 
 NIGHT_1 = "2024-06-30"  # window (2023-06-30, 2024-06-30]
 NIGHT_2 = "2024-07-31"  # window (2023-07-31, 2024-07-31]
@@ -182,60 +179,7 @@ def write_raw_warehouse(path: Path) -> None:
 # --------------------------------------------------------------------------- running dbt
 
 
-class Warehouse:
-    """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = root / "warehouse.duckdb"
-        self.target_path = root / "target"
-        self.log_path = root / "logs"
-
-    def dbt(self, *args: str, as_of_date: str | None = None):
-        """Invoke dbt in-process; returns dbt's dbtRunnerResult."""
-        from dbt.cli.main import dbtRunner
-
-        cli_args = [
-            *args,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(self.target_path),
-            "--log-path",
-            str(self.log_path),
-        ]
-        if as_of_date is not None:
-            cli_args += ["--vars", json.dumps({"as_of_date": as_of_date})]
-        try:
-            return dbtRunner().invoke(cli_args)
-        finally:
-            release_connections()
-
-    def build(self, as_of_date: str) -> None:
-        result = self.dbt("build", as_of_date=as_of_date)
-        assert result.success, f"dbt build for {as_of_date} failed: {_failures(result)}"
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.path))
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-
-def _failures(result) -> str:
-    if result.exception is not None:
-        return repr(result.exception)
-    failed = [
-        f"{r.node.unique_id}: {r.status}: {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in {"success", "pass", "no-op"}
-    ]
-    return "; ".join(failed) or "no failing node reported"
-
-
-def _mart_rows(warehouse: Warehouse, table: str, as_of_date: str) -> list[tuple]:
+def _mart_rows(warehouse: DbtWarehouse, table: str, as_of_date: str) -> list[tuple]:
     return warehouse.query(
         f"select * from marts.{table} where as_of_date = ? order by all", [as_of_date]
     )
@@ -245,7 +189,7 @@ def _mart_rows(warehouse: Warehouse, table: str, as_of_date: str) -> list[tuple]
 def nights(tmp_path_factory):
     """Build night 1, then night 2, then night 1 again on one warehouse holding both
     exports; keep what the marts held after each run."""
-    warehouse = Warehouse(tmp_path_factory.mktemp("next_steps_dbt"))
+    warehouse = DbtWarehouse(tmp_path_factory.mktemp("next_steps_dbt"))
     write_raw_warehouse(warehouse.path)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("NEXT_STEPS_WAREHOUSE", str(warehouse.path))

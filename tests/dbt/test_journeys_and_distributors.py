@@ -19,19 +19,15 @@ The expected figures were computed by hand; the comments say how.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from next_steps.dbt_build import release_connections
 from next_steps.warehouse import ensure_schema
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DIR = REPO_ROOT / "dbt_project"
+from conftest import DbtWarehouse
 
 NIGHT_1 = "2024-06-30"  # window (2023-06-30, 2024-06-30]; dormant when no volume after 2024-03-30
 NIGHT_2 = "2024-07-31"  # window (2023-07-31, 2024-07-31]; dormant when no volume after 2024-04-30
@@ -106,54 +102,11 @@ def _load_export(con: duckdb.DuckDBPyConnection, night: str, accounts, orders) -
         )
 
 
-class Warehouse:
-    """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = root / "warehouse.duckdb"
-        self.target_path = root / "target"
-        self.log_path = root / "logs"
-
-    def build(self, as_of_date: str):
-        from dbt.cli.main import dbtRunner
-
-        try:
-            result = dbtRunner().invoke(
-                [
-                    "build",
-                    "--project-dir",
-                    str(PROJECT_DIR),
-                    "--profiles-dir",
-                    str(PROJECT_DIR),
-                    "--target-path",
-                    str(self.target_path),
-                    "--log-path",
-                    str(self.log_path),
-                    "--vars",
-                    json.dumps({"as_of_date": as_of_date}),
-                ]
-            )
-        finally:
-            release_connections()
-        assert result.exception is None, repr(result.exception)
-        statuses = {r.node.unique_id: str(r.status) for r in result.result}
-        failed = {node: status for node, status in statuses.items() if status in {"error", "fail"}}
-        assert result.success and not failed, f"dbt build for {as_of_date} failed: {failed}"
-        return statuses
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.path))
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Build night 2, then night 1 (out of order), then night 2 again; keep what the
     marts held in between."""
-    warehouse = Warehouse(tmp_path_factory.mktemp("journeys_dbt"))
+    warehouse = DbtWarehouse(tmp_path_factory.mktemp("journeys_dbt"))
     con = duckdb.connect(str(warehouse.path))
     try:
         ensure_schema(con)
