@@ -23,3 +23,18 @@
         delete from {{ this }} where as_of_date >= {{ as_of_date() }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The first night such a model recomputes, as a one-row select of `first_night`: night
+    D on an incremental run (the pre-hook above deleted D and later), or the first night
+    of `nights_relation` when the table is new, so a new table gets every night.
+-#}
+{% macro first_recomputed_night(nights_relation) -%}
+    {%- if is_incremental() -%}
+        select {{ as_of_date() }} as first_night
+    {%- else -%}
+        select coalesce(min(as_of_date), {{ as_of_date() }}) as first_night
+        from {{ nights_relation }}
+    {%- endif -%}
+{%- endmacro %}

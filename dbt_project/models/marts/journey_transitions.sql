@@ -31,12 +31,7 @@ with
 -- the first night recomputed: D, or the first night of the mart when this table is new
 {{ kind.kind }}_recompute_from as (
 
-    {% if is_incremental() -%}
-        select {{ as_of_date() }} as first_night
-    {%- else -%}
-        select coalesce(min(as_of_date), {{ as_of_date() }}) as first_night
-        from {{ kind.kind }}_values
-    {%- endif %}
+    {{ first_recomputed_night(kind.kind ~ '_values') }}
 
 ),
 

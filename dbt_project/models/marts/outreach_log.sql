@@ -28,12 +28,7 @@ settings as (
 -- the first night recomputed: D, or the first night of next_steps when the log is new
 recompute_from as (
 
-    {% if is_incremental() -%}
-        select {{ as_of_date() }} as first_night
-    {%- else -%}
-        select coalesce(min(as_of_date), {{ as_of_date() }}) as first_night
-        from next_steps
-    {%- endif %}
+    {{ first_recomputed_night('next_steps') }}
 
 ),
 
