@@ -97,12 +97,17 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 class DbtWarehouse:
-    """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs."""
+    """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs.
 
-    def __init__(self, root: Path) -> None:
+    ``build`` runs what the nightly build runs: models, seeds and data tests, without
+    dbt's unit tests (``next_steps.dbt_build.dbt_args``); ``unit_tests`` runs those.
+    """
+
+    def __init__(self, root: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
         self.path = root / "warehouse.duckdb"
         self.target_path = root / "target"
         self.log_path = root / "logs"
+        self.project_dir = project_dir
 
     def dbt(self, *args: str, as_of_date: str | None = None):
         """Invoke dbt in-process; returns dbt's dbtRunnerResult."""
@@ -113,9 +118,9 @@ class DbtWarehouse:
         cli_args = [
             *args,
             "--project-dir",
-            str(DBT_PROJECT_DIR),
+            str(self.project_dir),
             "--profiles-dir",
-            str(DBT_PROJECT_DIR),
+            str(self.project_dir),
             "--target-path",
             str(self.target_path),
             "--log-path",
@@ -129,11 +134,18 @@ class DbtWarehouse:
             release_connections()
 
     def build(self, as_of_date: str) -> dict[str, str]:
-        """``dbt build`` for one night; fails the test naming every failed node.
-        Returns the status of every node."""
-        result = self.dbt("build", as_of_date=as_of_date)
+        """``dbt build`` for one night, as the nightly build runs it (no unit tests);
+        fails the test naming every failed node. Returns the status of every node."""
+        result = self.dbt("build", "--exclude-resource-type", "unit_test", as_of_date=as_of_date)
         assert result.success, f"dbt build for {as_of_date} failed: {_dbt_failures(result)}"
         return {r.node.unique_id: str(r.status) for r in result.result}
+
+    def unit_tests(self, as_of_date: str, *select: str):
+        """``dbt test --select test_type:unit`` (narrowed by ``select``) on this warehouse,
+        which must hold the models already (unit tests read their inputs' columns from
+        it); returns dbt's dbtRunnerResult."""
+        selector = ",".join(["test_type:unit", *select])
+        return self.dbt("test", "--select", selector, as_of_date=as_of_date)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         con = duckdb.connect(str(self.path))

@@ -42,6 +42,8 @@ def test_build_keeps_run_results_per_night(loaded_night):
     statuses_kept = {result["status"] for result in results["results"]}
     assert statuses_kept <= {"success", "pass", "no-op"}
     assert any(r["unique_id"] == "model.next_steps.segment_summary" for r in results["results"])
+    # dbt's unit tests run in the test suite (tests/dbt), not in every night's build
+    assert not any(r["unique_id"].startswith("unit_test.") for r in results["results"])
 
 
 def test_failing_tests_are_all_named_in_the_error(loaded_night, tmp_path):

@@ -1,7 +1,9 @@
 """Run ``dbt build`` for one night through dbt's programmatic runner.
 
 One invocation builds and tests every model (DuckDB admits a single writer, so splitting
-models into Airflow tasks would only add start-up time).  The night's run results,
+models into Airflow tasks would only add start-up time).  dbt's unit tests are left out:
+they check the models' logic on fixed fixtures, not the night's data, so they give the
+same answer every night; the test suite runs them (``tests/dbt``).  The night's run results,
 manifest and dbt log are kept under ``<runs>/<YYYY-MM-DD>/dbt/``.  When a model or test
 errors or fails, :class:`~next_steps.errors.DbtBuildFailed` names every one of them.
 """
@@ -38,7 +40,7 @@ def dbt_args(settings: Settings, night: date, command: str = "build") -> list[st
         "as_of_date": night.isoformat(),
         "reporting_currency": settings.reporting_currency,
     }
-    return [
+    arguments = [
         command,
         "--project-dir",
         str(settings.dbt_project_dir),
@@ -52,6 +54,9 @@ def dbt_args(settings: Settings, night: date, command: str = "build") -> list[st
         json.dumps(variables, sort_keys=True),
         "--no-use-colors",
     ]
+    if command in ("build", "test"):
+        arguments += ["--exclude-resource-type", "unit_test"]
+    return arguments
 
 
 def release_connections() -> None:

@@ -8,17 +8,19 @@ dataset; the comments next to each account say which segment and step it should 
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from next_steps.outreach import FILE_COLUMNS
 from next_steps.warehouse import ensure_schema
 
-from conftest import DbtWarehouse
+from conftest import DBT_PROJECT_DIR, DbtWarehouse, _dbt_failures
 
 NIGHT_1 = "2024-06-30"  # window (2023-06-30, 2024-06-30]
 NIGHT_2 = "2024-07-31"  # window (2023-07-31, 2024-07-31]
@@ -436,3 +438,66 @@ def test_building_without_an_as_of_date_fails_with_a_clear_message(nights):
     assert "The dbt var 'as_of_date' is required" in str(result.exception)
     # nothing was rebuilt: both nights are still there
     assert _segments(nights, NIGHT_2)["A13"] == "no_purchase"
+
+
+# --------------------------------------------------------------------------- dbt unit tests
+# The nightly build leaves dbt's unit tests out (they check the models' logic on fixed
+# fixtures, not the night's data); the suite runs every one of them here.
+
+
+def _unit_tests_of_the_project(project_dir: Path) -> set[str]:
+    names = set()
+    for path in sorted((project_dir / "models").rglob("*.yml")):
+        names.update(
+            test["name"] for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
+        )
+    return names
+
+
+def _unit_test_statuses(result) -> dict[str, str]:
+    return {
+        r.node.name: str(r.status)
+        for r in result.result
+        if r.node.unique_id.startswith("unit_test.")
+    }
+
+
+def test_every_dbt_unit_test_runs_and_passes(nights):
+    result = nights["warehouse"].unit_tests(NIGHT_1)
+    assert result.success, f"dbt unit tests failed: {_dbt_failures(result)}"
+    statuses = _unit_test_statuses(result)
+    expected = _unit_tests_of_the_project(DBT_PROJECT_DIR)
+    assert len(expected) >= 49
+    assert statuses == dict.fromkeys(expected, "pass")
+
+
+WRONG_UNIT_TEST = """
+unit_tests:
+  - name: test_that_expects_the_wrong_segment
+    model: customer_segments
+    overrides:
+      macros:
+        is_incremental: false
+      vars:
+        as_of_date: "2024-06-30"
+    given:
+      - input: ref('int_accounts_segmented')
+        rows:
+          - {account_id: "A1", segment: "1"}
+    expect:
+      rows:
+        - {account_id: "A1", segment: "2-3"}
+"""
+
+
+def test_a_failing_dbt_unit_test_fails_the_run(nights, tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "marts" / "_wrong__unit_tests.yml").write_text(WRONG_UNIT_TEST)
+    # the same warehouse (NEXT_STEPS_WAREHOUSE is set by the fixture), another project
+    result = DbtWarehouse(tmp_path, project_dir=project).unit_tests(NIGHT_1, "customer_segments")
+    assert not result.success
+    assert _unit_test_statuses(result) == {
+        "test_customer_segments_stamps_every_account_with_the_as_of_date": "pass",
+        "test_that_expects_the_wrong_segment": "fail",
+    }
