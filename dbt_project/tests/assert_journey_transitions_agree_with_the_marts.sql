@@ -1,25 +1,37 @@
--- Every transition of night D leads to the account's value on D and comes from its
--- value on previous_as_of_date, as the marts hold them (journey_stages for stages,
--- customer_segments for segments). Fails with the transitions that disagree.
+-- Every transition of the nights this build wrote (D and the later nights it recomputed)
+-- leads to the account's value on its night and comes from its value on
+-- previous_as_of_date, as the marts hold them (journey_stages for stages,
+-- customer_segments for segments). Reads only the nights those transitions name, so it
+-- costs the same whatever the history. Fails with the transitions that disagree.
 
 with
 
 journey_transitions as (
 
     select * from {{ ref('journey_transitions') }}
-    where as_of_date = {{ as_of_date() }}
+    where as_of_date >= {{ as_of_date() }}
+
+),
+
+nights_compared as (
+
+    select as_of_date from journey_transitions
+    union
+    select previous_as_of_date from journey_transitions
 
 ),
 
 journey_stages as (
 
     select * from {{ ref('journey_stages') }}
+    where as_of_date in (select nights_compared.as_of_date from nights_compared)
 
 ),
 
 customer_segments as (
 
     select * from {{ ref('customer_segments') }}
+    where as_of_date in (select nights_compared.as_of_date from nights_compared)
 
 ),
 

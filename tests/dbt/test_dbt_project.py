@@ -8,6 +8,8 @@ dataset; the comments next to each account say which segment and step it should 
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -430,6 +432,31 @@ def test_outreach_lists_hold_the_night_built_and_the_later_nights_it_recomputes(
         )
         == nights["first_run_outreach"]
     )
+
+
+def test_data_tests_of_the_marts_with_history_check_only_the_nights_built(nights):
+    # A mart that keeps every night is tested on the rows the build wrote (night D, or D
+    # and the later nights it recomputes), so a night's tests do not grow with history.
+    manifest = json.loads((nights["warehouse"].target_path / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    with_history = {
+        unique_id
+        for unique_id, node in nodes.items()
+        if node["resource_type"] == "model"
+        and node["config"]["schema"] == "marts"
+        and (
+            node["config"]["materialized"] == "incremental"
+            or node["name"] == "suppression_audit"  # a view over two of them
+        )
+    }
+    assert len(with_history) >= 9
+    tested = set()
+    night_filter = re.compile(r"^as_of_date >?= cast\('\d{4}-\d\d-\d\d' as date\)")
+    for node in nodes.values():
+        if node["resource_type"] == "test" and node.get("attached_node") in with_history:
+            assert night_filter.match(node["config"]["where"] or ""), node["unique_id"]
+            tested.add(node["attached_node"])
+    assert tested == with_history
 
 
 def test_building_without_an_as_of_date_fails_with_a_clear_message(nights):
