@@ -16,7 +16,6 @@ import pytest
 from next_steps import nightly
 from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError
-from next_steps.exports import read_export_file
 from next_steps.validation import load_suite_json, validate_file
 from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG
 
@@ -78,22 +77,42 @@ def test_every_suite_checks_exactly_the_contract_columns(settings):
         assert all(e.get("meta", {}).get("rule") for e in suite["expectations"])
 
 
-def test_suite_rejects_rows_naming_column_and_rule(damaged_night):
+def _staged_reasons(staged) -> dict[int, list[str]]:
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "select source_line, reason from read_parquet(?) where reason is not null",
+            [str(staged)],
+        ).fetchall()
+    return {line: reason.split("; ") for line, reason in rows}
+
+
+def test_suite_rejects_rows_naming_column_and_rule(damaged_night, tmp_path):
     spec = EXPORT_FILES[0]
-    parsed = read_export_file(damaged_night.export_folder(NIGHT) / "accounts.csv", spec)
-    result = validate_file(parsed, damaged_night.expectations_dir)
-    assert result.reasons[3] == ["account_type: must be one of retail, preferred, distributor"]
-    assert result.reasons[4] == ["enrolled_at: must be a date YYYY-MM-DD"]
-    assert result.reasons[6] == ["email_opt_in: must be one of true, false"]
+    staged = tmp_path / "accounts.parquet"
+    with duckdb.connect() as connection:
+        result = validate_file(
+            connection,
+            damaged_night.export_folder(NIGHT) / "accounts.csv",
+            spec,
+            damaged_night.expectations_dir,
+            staged,
+        )
+    reasons = _staged_reasons(staged)
+    assert reasons[3] == ["account_type: must be one of retail, preferred, distributor"]
+    assert reasons[4] == ["enrolled_at: must be a date YYYY-MM-DD"]
+    assert reasons[6] == ["email_opt_in: must be one of true, false"]
     assert (
-        result.reasons[7]
-        == result.reasons[8]
+        reasons[7]
+        == reasons[8]
         == ["account_id: must be unique in the file (this id appears on more than one row)"]
     )
-    assert result.reasons[9] == ["account_id: must not be empty"]
-    assert result.reasons[10] == ["rank: must be empty or a whole number >= 0"]
-    assert 2 not in result.reasons and 5 not in result.reasons
+    assert reasons[9] == ["account_id: must not be empty"]
+    assert reasons[10] == ["rank: must be empty or a whole number >= 0"]
+    assert 2 not in reasons and 5 not in reasons
     assert result.checks_failed == 6
+    assert (result.rows_read, result.rows_rejected, result.reader) == (9, 7, "duckdb")
+    # the file is shorter than the sample: Great Expectations checked every row too
+    assert result.sample_rows == 9
 
 
 def test_damaged_rows_are_quarantined_and_the_rest_loads(damaged_night):

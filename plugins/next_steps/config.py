@@ -13,6 +13,8 @@ NEXT_STEPS_REPORTING_CURRENCY  ``USD``: the currency revenue is reported in
 NEXT_STEPS_EXPORT_WAIT_MINUTES  ``0``: how long ``find_export`` waits for ``_SUCCESS``
 NEXT_STEPS_MAX_QUARANTINE_SHARE ``0.01``: a file with a larger share of rejected rows
                             fails the night (the export is probably broken)
+NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation and
+                            loading before it spills to disk under ``<runs>/<D>/``
 ==========================  =========================================================
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
@@ -67,6 +69,7 @@ class Settings:
     reporting_currency: str
     export_wait_minutes: float = 0.0
     max_quarantine_share: float = 0.01
+    duckdb_memory_limit: str = "3GB"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +89,7 @@ class Settings:
             reporting_currency=env.get("NEXT_STEPS_REPORTING_CURRENCY", "").strip() or "USD",
             export_wait_minutes=_number(env, "NEXT_STEPS_EXPORT_WAIT_MINUTES", 0.0),
             max_quarantine_share=_number(env, "NEXT_STEPS_MAX_QUARANTINE_SHARE", 0.01),
+            duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip() or "3GB",
         )
 
     @property

@@ -1,8 +1,14 @@
 """Find a night's export and read its files, keeping every row's line number.
 
-Files are read with Python's ``csv`` module so that every data row keeps the line it
-started on (the header is line 1) and a row with the wrong number of fields is kept,
-with a reason, instead of being dropped by a parser.
+Every data row keeps the line it started on (the header is line 1), and a row with the
+wrong number of fields is kept, with a reason, instead of being dropped by a parser.
+
+:func:`read_into_duckdb` reads a file with DuckDB's parallel CSV reader when every row of
+the file is one physical line (no quoted line breaks, no blank lines, no row with the
+wrong number of fields): then the n-th row read is on line n + 1, and DuckDB keeps the
+file's order.  It counts the file's line breaks to prove that, and otherwise reads the
+file with Python's ``csv`` module (:func:`read_export_file`), which follows every row to
+its exact line and keeps malformed rows with their reason.
 """
 
 from __future__ import annotations
@@ -151,6 +157,36 @@ def read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
         ) from exc
 
 
+def _header(reader: Iterator[list[str]], path: Path, spec: ExportFileSpec) -> list[str]:
+    """The header row's column names; fails unless they are exactly the contract's."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ExportFileError(f"{path} is empty: it has no header row.") from None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from exc
+    header = [name.strip() for name in header]
+    expected = spec.column_names
+    missing = [name for name in expected if name not in header]
+    unexpected = [name for name in header if name not in expected]
+    if missing or unexpected or len(set(header)) != len(header):
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unexpected:
+            problems.append(f"unexpected column(s) {', '.join(unexpected)}")
+        if len(set(header)) != len(header):
+            problems.append("a column appears twice")
+        raise ExportFileError(
+            f"{path} has the wrong columns: {'; '.join(problems)}. Expected: {', '.join(expected)}."
+        )
+    return header
+
+
+def _no_rows(path: Path, spec: ExportFileSpec) -> ExportFileError:
+    return ExportFileError(f"{path} has a header but no rows; {spec.name} must have rows.")
+
+
 def _read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
     """Read ``path`` as the contract's ``spec`` file.
 
@@ -161,28 +197,8 @@ def _read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
     parsed = ParsedFile(spec=spec, path=path, values={name: [] for name in spec.column_names})
     with _open_text(path) as handle:
         reader = csv.reader(handle, strict=False)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ExportFileError(f"{path} is empty: it has no header row.") from None
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(path, exc) from exc
-        header = [name.strip() for name in header]
+        header = _header(reader, path, spec)
         expected = spec.column_names
-        missing = [name for name in expected if name not in header]
-        unexpected = [name for name in header if name not in expected]
-        if missing or unexpected or len(set(header)) != len(header):
-            problems = []
-            if missing:
-                problems.append(f"missing column(s) {', '.join(missing)}")
-            if unexpected:
-                problems.append(f"unexpected column(s) {', '.join(unexpected)}")
-            if len(set(header)) != len(header):
-                problems.append("a column appears twice")
-            raise ExportFileError(
-                f"{path} has the wrong columns: {'; '.join(problems)}. "
-                f"Expected: {', '.join(expected)}."
-            )
         positions = [header.index(name) for name in expected]
         width = len(header)
         columns = [parsed.values[name] for name in expected]
@@ -202,5 +218,139 @@ def _read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
             for values, position in zip(columns, positions, strict=True):
                 values.append(fields[position])
     if spec.rows_required and parsed.rows_read == 0:
-        raise ExportFileError(f"{path} has a header but no rows; {spec.name} must have rows.")
+        raise _no_rows(path, spec)
     return parsed
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """What :func:`read_into_duckdb` read: rows in the table, malformed rows, and how."""
+
+    rows: int
+    #: ``(source_line, raw_row, reason)`` for rows that cannot be split into the columns.
+    malformed: list[tuple[int, str, str]]
+    reader: str
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows + len(self.malformed)
+
+
+def _line_breaks(path: Path) -> tuple[int, bool, bool]:
+    """(line feeds, whether the file ends with one, whether it has a lone carriage return)."""
+    feeds = returns = pairs = 0
+    last = b""
+    with _open_binary(path) as handle:
+        while chunk := handle.read(1 << 24):
+            # a CR LF pair split between two chunks
+            pairs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            feeds += chunk.count(b"\n")
+            returns += chunk.count(b"\r")
+            last = chunk[-1:]
+    return feeds, last == b"\n", returns != pairs
+
+
+def _one_row_per_line(path: Path, rows: int) -> bool:
+    """True when the header and ``rows`` rows are exactly the file's physical lines."""
+    feeds, ends_with_feed, lone_return = _line_breaks(path)
+    lines = feeds + (0 if ends_with_feed else 1)
+    return not lone_return and lines == rows + 1
+
+
+def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -> RowsRead:
+    """Read ``path`` into the DuckDB table ``table``: ``source_line`` and the contract's
+    columns as text (empty fields as empty text), in the contract's column order.
+
+    File-level problems fail with the same messages as :func:`read_export_file`.
+    """
+    import duckdb
+
+    from next_steps.row_rules import quote_identifier, quote_literal
+
+    try:
+        with _open_text(path) as handle:
+            header = _header(csv.reader(handle, strict=False), path, spec)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ExportFileError(
+            f"{path} cannot be read: not a gzip file, or a truncated one ({exc})."
+        ) from exc
+    columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header)
+    selected = ", ".join(
+        f"coalesce({quote_identifier(name)}, '') as {quote_identifier(name)}"
+        for name in spec.column_names
+    )
+    compression = "gzip" if path.name.endswith(".gz") else "none"
+    drop_rows(connection, table)
+    # the row's position in the table must be its position in the file
+    connection.execute("set preserve_insertion_order = true")
+    try:
+        connection.execute(
+            f"""
+            create table {table}_file as select * from read_csv(
+                ?, header = true, columns = {{{columns}}}, auto_detect = false,
+                delim = ',', quote = '"', escape = '"', strict_mode = true,
+                null_padding = false, compression = '{compression}')
+            """,
+            [str(path)],
+        )
+        [(rows,)] = connection.execute(f"select count(*) from {table}_file").fetchall()
+        fast = _one_row_per_line(path, rows)
+    except (duckdb.Error, OSError, EOFError, zlib.error):
+        fast = False
+    if fast:
+        # Insertion order is kept, so the table's rowid is the row's position in the file.
+        connection.execute(
+            f"create view {table} as select rowid + 2 as source_line, {selected} from {table}_file"
+        )
+        if spec.rows_required and rows == 0:
+            raise _no_rows(path, spec)
+        return RowsRead(rows=rows, malformed=[], reader="duckdb")
+    drop_rows(connection, table)
+    parsed = read_export_file(path, spec)
+    _insert_parsed(connection, parsed, table)
+    return RowsRead(rows=len(parsed.lines), malformed=parsed.malformed, reader="python")
+
+
+def drop_rows(connection, table: str) -> None:
+    """Drop what :func:`read_into_duckdb` made of ``table``."""
+    for name in (table, f"{table}_file"):
+        for kind, (found,) in (
+            (
+                "view",
+                *connection.execute(
+                    "select count(*) from duckdb_views() where view_name = ? and not internal",
+                    [name],
+                ).fetchall(),
+            ),
+            (
+                "table",
+                *connection.execute(
+                    "select count(*) from duckdb_tables() where table_name = ?", [name]
+                ).fetchall(),
+            ),
+        ):
+            if found:
+                connection.execute(f"drop {kind} {name}")
+
+
+def _insert_parsed(connection, parsed: ParsedFile, table: str) -> None:
+    import pandas as pd
+
+    from next_steps.row_rules import quote_identifier
+
+    frame = pd.DataFrame(
+        {"source_line": pd.array(parsed.lines, dtype="int64"), **parsed.values}, dtype="object"
+    )
+    frame["source_line"] = frame["source_line"].astype("int64")
+    columns = ", ".join(
+        f"cast({quote_identifier(n)} as varchar) as {quote_identifier(n)}"
+        for n in parsed.spec.column_names
+    )
+    connection.register("parsed_frame", frame)
+    try:
+        connection.execute(
+            f"create table {table} as select cast(source_line as bigint) as source_line, "
+            f"{columns} from parsed_frame"
+        )
+    finally:
+        connection.unregister("parsed_frame")

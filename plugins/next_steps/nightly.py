@@ -17,7 +17,7 @@ from typing import Any
 from next_steps.config import Settings
 from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError, NightFailed
-from next_steps.exports import locate_export, raw_text, read_export_file
+from next_steps.exports import locate_export
 from next_steps.private_files import DIR_MODE, FILE_MODE, write_private_json
 from next_steps.warehouse import STAGED_SUFFIX
 
@@ -39,11 +39,11 @@ def find_export(night: date, settings: Settings | None = None) -> dict[str, Any]
 
 
 def validate_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Read every file, run its Great Expectations suite, stage its rows for loading."""
+    """Read every file into DuckDB, check every row against its suite, stage the rows
+    (with the reasons of the rejected ones) for loading."""
     import duckdb
-    import pandas as pd
 
-    from next_steps.validation import validate_file
+    from next_steps import validation
 
     settings = settings or Settings.from_env()
     export = locate_export(settings.landing_dir, night)
@@ -52,75 +52,54 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
     staged_dir.chmod(DIR_MODE)  # staged rows hold personal data
     for stale in staged_dir.glob(f"*{STAGED_SUFFIX}"):
         stale.unlink()
+    spill = staged_dir / "duckdb_spill"
     summary: dict[str, Any] = {}
-    for spec in EXPORT_FILES:
-        if spec.name not in export.files:
-            continue
-        path = export.files[spec.name]
-        parsed = read_export_file(path, spec)
-        checked = validate_file(
-            parsed,
-            settings.expectations_dir,
-            settings.run_folder(night) / "validation" / f"{spec.name}.json",
-        )
-        reasons = [
-            "; ".join(checked.reasons[line]) if line in checked.reasons else None
-            for line in parsed.lines
-        ]
-        raw_rows = [
-            raw_text([parsed.values[name][i] for name in spec.column_names])
-            if reasons[i] is not None
-            else None
-            for i in range(len(parsed.lines))
-        ]
-        frame = pd.DataFrame(
-            {"source_line": parsed.lines, **parsed.values, "reason": reasons, "raw_row": raw_rows},
-            dtype="object",
-        )
-        if parsed.malformed:
-            malformed = pd.DataFrame(
-                [
-                    {"source_line": line, "reason": reason, "raw_row": raw}
-                    for line, raw, reason in parsed.malformed
-                ],
-                columns=frame.columns,
-                dtype="object",
+    with duckdb.connect(
+        config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": str(spill)}
+    ) as connection:
+        connection.execute("set enable_progress_bar = false")
+        for spec in EXPORT_FILES:
+            if spec.name not in export.files:
+                continue
+            path = export.files[spec.name]
+            target = _staged_path(settings, night, spec.name)
+            checked = validation.validate_file(
+                connection,
+                path,
+                spec,
+                settings.expectations_dir,
+                target,
+                settings.run_folder(night) / "validation" / f"{spec.name}.json",
             )
-            frame = pd.concat([frame, malformed], ignore_index=True)
-        frame["source_line"] = frame["source_line"].astype("int64")
-        target = _staged_path(settings, night, spec.name)
-        with duckdb.connect() as connection:
-            connection.register("staged_frame", frame)
-            connection.execute(
-                "copy (select * from staged_frame order by source_line) to ? (format parquet)",
-                [str(target)],
+            target.chmod(FILE_MODE)
+            write_private_json(
+                staged_dir / f"{spec.name}.meta.json",
+                {
+                    "file_name": path.name,
+                    "source_path": str(path),
+                    "checks_run": len(checked.checks),
+                    "checks_failed": checked.checks_failed,
+                },
             )
-        target.chmod(FILE_MODE)
-        write_private_json(
-            staged_dir / f"{spec.name}.meta.json",
-            {
-                "file_name": path.name,
-                "source_path": str(path),
+            summary[spec.name] = {
+                "file": path.name,
+                "rows_read": checked.rows_read,
+                "rows_rejected_by_checks": checked.rows_rejected,
                 "checks_run": len(checked.checks),
                 "checks_failed": checked.checks_failed,
-            },
-        )
-        rejected = sum(1 for reason in reasons if reason) + len(parsed.malformed)
-        summary[spec.name] = {
-            "file": path.name,
-            "rows_read": parsed.rows_read,
-            "rows_rejected_by_checks": rejected,
-            "checks_run": len(checked.checks),
-            "checks_failed": checked.checks_failed,
-        }
-        log.info(
-            "%s: %d rows read, %d rejected by %d failed check(s) of %d",
-            path.name,
-            parsed.rows_read,
-            rejected,
-            checked.checks_failed,
-            len(checked.checks),
-        )
+                "reader": checked.reader,
+            }
+            log.info(
+                "%s: %d rows read (%s reader), %d rejected by %d failed check(s) of %d; "
+                "Great Expectations agreed on a sample of %d rows",
+                path.name,
+                checked.rows_read,
+                checked.reader,
+                checked.rows_rejected,
+                checked.checks_failed,
+                len(checked.checks),
+                checked.sample_rows,
+            )
     return summary
 
 
@@ -138,7 +117,9 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
     warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
     loads: dict[str, warehouse.FileLoad] = {}
-    connection = warehouse.connect(settings.working_warehouse)
+    connection = warehouse.connect(
+        settings.working_warehouse, memory_limit=settings.duckdb_memory_limit
+    )
     try:
         warehouse.ensure_schema(connection)
         connection.execute("begin transaction")
@@ -161,7 +142,6 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
                 meta["checks_failed"],
                 settings.reporting_currency,
             )
-            warehouse.refresh_known_keys(connection, night)
             loads[spec.name] = loaded
             log.info(
                 "%s: %d read, %d loaded, %d quarantined (%d held), %d flagged",
