@@ -60,13 +60,23 @@ HELD_REASON = (
 UNKNOWN_SPONSOR_FLAG = "sponsor_id: not an account of this snapshot; account kept, sponsor unknown"
 
 
-def connect(warehouse: Path, read_only: bool = False):
+def connect(warehouse: Path, read_only: bool = False, memory_limit: str | None = None):
+    """A connection to the warehouse file.  A writer gets ``memory_limit`` and spills to
+    a folder beside the file above it."""
     import duckdb
 
+    config = {}
     if not read_only:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(warehouse), read_only=read_only)
+        config["temp_directory"] = str(warehouse.with_name(warehouse.name + ".spill"))
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+    connection = duckdb.connect(str(warehouse), read_only=read_only, config=config)
     connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    # rows carry their export date and line: inserting them in any order lets DuckDB
+    # write in parallel
+    connection.execute("set preserve_insertion_order = false")
     return connection
 
 
@@ -195,40 +205,35 @@ def load_file(
     typed_parts, reason_parts = [], []
     for column in spec.columns:
         value, reason = _typed(column.name, column.type)
-        typed_parts.append(f"{value} as {_quote(column.name)}")
+        typed_parts.append((column.name, value))
         reason_parts.append(reason)
-    raw_row = " || ',' || ".join(_csv_field(_quote(c.name)) for c in spec.columns)
-    connection.execute(
-        f"""
-        create or replace temp table typed as
-        select
-            source_line,
-            coalesce(raw_row, {raw_row}) as raw_row,
-            nullif(gx_reason, '') as gx_reason,
-            concat_ws('; ', {", ".join(reason_parts)}) as cast_reason,
-            {", ".join(typed_parts)}
-        from (select *, reason as gx_reason from read_parquet(?))
-        """,
-        [str(staged)],
-    )
     semantic = ", ".join(_semantic_rules(spec, night, currency))
+    # One pass over the staged rows: typed values and the reason a row is not loaded.
+    # A row the suite rejected keeps the suite's reasons; the others are checked for
+    # values that do not convert and for the rules that need the warehouse.
     connection.execute(
         f"""
         create or replace temp table checked as
         select
-            *,
-            -- A row the suite rejected keeps the suite's reasons; the others are checked
-            -- for values that do not convert and for the rules that need the warehouse.
+            * exclude (gx_reason, cast_reason),
             coalesce(gx_reason, nullif(concat_ws('; ', nullif(cast_reason, ''), {semantic}), ''))
                 as reason
-        from typed
-        """
+        from (
+            select
+                source_line,
+                nullif(reason, '') as gx_reason,
+                concat_ws('; ', {", ".join(reason_parts)}) as cast_reason,
+                {", ".join(f"{value} as {_quote(name)}" for name, value in typed_parts)}
+            from read_parquet(?)
+        )
+        """,
+        [str(staged)],
     )
     columns = ", ".join(_quote(c.name) for c in spec.columns)
     forget_file(connection, spec, night)
     connection.execute(
         f"insert into raw.{spec.name} select ?, source_line, {columns} "
-        "from checked where reason is null order by source_line",
+        "from checked where reason is null",
         [night],
     )
     if spec.name == ORDERS.name:
@@ -237,11 +242,6 @@ def load_file(
             "from checked where reason = ? order by source_line",
             [night, HELD_REASON],
         )
-    connection.execute(
-        "insert into ops.quarantined_rows select ?, ?, source_line, reason, raw_row "
-        "from checked where reason is not null order by source_line",
-        [night, file_name],
-    )
     if spec.name == "accounts":
         connection.execute(
             "insert into ops.flagged_rows select ?, ?, source_line, ? from checked "
@@ -249,11 +249,21 @@ def load_file(
             "(select account_id from checked where reason is null) order by source_line",
             [night, file_name, UNKNOWN_SPONSOR_FLAG],
         )
-    rows_read, rows_loaded, rows_held = connection.execute(
+    [(rows_read, rows_loaded, rows_held)] = connection.execute(
         "select count(*), count(*) filter (where reason is null), "
         "count(*) filter (where reason = ?) from checked",
         [HELD_REASON],
-    ).fetchone()
+    ).fetchall()
+    if rows_loaded < rows_read:
+        # the rejected rows as they were in the file (malformed rows come with theirs)
+        raw_row = " || ',' || ".join(_csv_field(f"staged.{_quote(c.name)}") for c in spec.columns)
+        connection.execute(
+            "insert into ops.quarantined_rows select ?, ?, checked.source_line, checked.reason, "
+            f"coalesce(staged.raw_row, {raw_row}) "
+            "from checked join read_parquet(?) as staged using (source_line) "
+            "where checked.reason is not null order by checked.source_line",
+            [night, file_name, str(staged)],
+        )
     (rows_flagged,) = connection.execute(
         "select count(*) from ops.flagged_rows where export_date = ? and file_name = ?",
         [night, file_name],
@@ -280,29 +290,26 @@ def load_file(
 
 
 def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
-    """Temp tables the semantic rules read: rates, known accounts and orders up to D."""
+    """What the semantic rules read: rates, known accounts and orders up to D."""
     connection.execute(
         "create or replace temp table rates as select distinct trim(currency) as currency "
         "from read_csv(?, header = true, all_varchar = true) where rate_to_reporting is not null",
         [str(rates_csv)],
     )
-    refresh_known_keys(connection, night)
-
-
-def refresh_known_keys(connection, night: date) -> None:
+    d = f"date '{night.isoformat()}'"
+    # views, not tables: each file's rules see the files loaded before it tonight, and
+    # the database joins only the keys a file names instead of copying every key
     connection.execute(
-        """
-        create or replace temp table known_accounts as
+        f"""
+        create or replace temp view known_accounts as
         select distinct account_id from raw.accounts
-        where export_date = (select max(export_date) from raw.accounts where export_date <= ?)
-        """,
-        [night],
+        where export_date = (select max(export_date) from raw.accounts where export_date <= {d})
+        """
     )
     connection.execute(
-        "create or replace temp table known_orders as "
-        "select order_id from raw.orders where export_date <= ? "
-        "union select order_id from raw.held_orders where export_date <= ?",
-        [night, night],
+        "create or replace temp view known_orders as "
+        f"select order_id from raw.orders where export_date <= {d} "
+        f"union all select order_id from raw.held_orders where export_date <= {d}"
     )
 
 
