@@ -23,7 +23,7 @@ processes the same night.
 | task | what it does | where |
 |---|---|---|
 | `find_export` | waits up to `NEXT_STEPS_EXPORT_WAIT_MINUTES` for `landing/D/_SUCCESS` | `$NEXT_STEPS_LANDING_DIR/D/` |
-| `validate_export` | reads every file, checks its columns, runs the Great Expectations suite | `expectations/*.json`, results in `runs/D/validation/` |
+| `validate_export` | reads every file into DuckDB, checks its columns, runs the Great Expectations suite's row rules as SQL over every row and Great Expectations itself on a sample | `expectations/*.json`, results in `runs/D/validation/` |
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
 | `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
 | `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic) | `$NEXT_STEPS_WAREHOUSE` |
@@ -36,7 +36,10 @@ rows rejected) fails without retries and the message names the file and the prob
 fix or re-deliver the export, then clear the whole run (a corrected export replaces the
 night). Nothing is published before `publish_warehouse`: BI tools keep reading the last
 good night, and the outreach folder of the night does not appear. A failed dbt test
-names the model and test; its details are in `runs/D/dbt/run_results.json`. Rows that
+names the model and test; its details are in `runs/D/dbt/run_results.json`. If
+`validate_export` says Great Expectations and the SQL row checks disagree, the
+translation in `next_steps/row_rules.py` has a bug (not the export): it names the line
+and rule; fix the code, then clear the run. Rows that
 break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
 Re-running a night replaces that night's rows and files; it never duplicates them.
 Who was listed, held out or left out, and why: `marts.outreach_log` and

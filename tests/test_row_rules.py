@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from next_steps import row_rules, validation
 from next_steps.contract import ACCOUNTS, EXPORT_FILES, ORDERS
+from next_steps.errors import ChecksDisagree
 from next_steps.exports import read_export_file, read_into_duckdb
 
 from conftest import account, order, write_csv
@@ -211,7 +212,7 @@ def test_validation_fails_when_sql_and_great_expectations_disagree(tmp_path, mon
     monkeypatch.setattr(row_rules, "_value_failure", lambda rule, table: "false")
     with (
         duckdb.connect() as connection,
-        pytest.raises(validation.ChecksDisagree, match=r"line 3 'country: .*' only by Great"),
+        pytest.raises(ChecksDisagree, match=r"line 3 'country: .*' only by Great"),
     ):
         validation.validate_file(
             connection, path, ACCOUNTS, EXPECTATIONS, tmp_path / "staged.parquet"

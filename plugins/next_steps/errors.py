@@ -18,3 +18,8 @@ class ExportFileError(NightFailed):
 
 class DbtBuildFailed(NightFailed):
     """``dbt build`` had models or tests that errored or failed."""
+
+
+class ChecksDisagree(NightFailed):
+    """Great Expectations and the SQL translation of its suite judged a row differently:
+    a bug in ``next_steps.row_rules`` (a retry gives the same answer), never the export's."""

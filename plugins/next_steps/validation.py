@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from next_steps.contract import ExportFileSpec
-from next_steps.errors import ExportFileError
+from next_steps.errors import ChecksDisagree, ExportFileError
 from next_steps.exports import drop_rows, read_into_duckdb
 from next_steps.row_rules import (
     TABLE_LEVEL,
@@ -41,11 +41,6 @@ from next_steps.row_rules import (
 #: Rows of each kind (first rows of the file, first rejected rows) Great Expectations
 #: checks itself, to prove the SQL translation of the suite right on every night.
 SAMPLE_ROWS = 2_000
-
-
-class ChecksDisagree(RuntimeError):
-    """Great Expectations and the compiled SQL judged a row differently: a bug in
-    :mod:`next_steps.row_rules`, never a problem of the export."""
 
 
 @dataclass
