@@ -161,6 +161,7 @@ def _dbt_failures(result) -> str:
     failed = [
         f"{r.node.unique_id}: {r.status}: {r.message}"
         for r in (result.result or [])
-        if str(r.status) not in {"success", "pass", "no-op"}
+        # nodes skipped because of a failure upstream are left out
+        if str(r.status) not in {"success", "pass", "no-op", "skipped"}
     ]
     return "; ".join(failed) or "no failing node reported"

@@ -1,0 +1,225 @@
+"""The incremental ``int_orders_deduplicated`` gives, night after night, exactly what a
+full rebuild gives.
+
+Four export nights are written by hand into a warehouse (a history export, then three
+delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
+in one file, held orders whose account arrives later or never, and an account that
+leaves the snapshot). One warehouse builds the nights forward (each a merge of the new
+export rows), then an earlier night again (a rebuild) and the last one again (a merge on
+top of it). After every build the table is compared with the latest version of every
+order computed independently from the raw tables; at the end the night-D marts are
+compared with those of a warehouse that built the last night only, from scratch.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from next_steps.warehouse import ensure_schema
+
+from conftest import DbtWarehouse
+
+N1, N2, N3, N4 = "2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"
+
+# fmt: off
+# account_id, account_type, enrolled_at, sponsor_id
+_ACCOUNTS = {
+    "A1": ("retail", "2024-01-01", None),
+    "A2": ("preferred", "2024-01-01", None),
+    "A3": ("distributor", "2024-01-01", None),
+    "A4": ("retail", "2024-01-01", "A3"),
+    "A5": ("retail", "2025-02-01", "A3"),
+    "A6": ("retail", "2025-03-01", None),
+}
+SNAPSHOTS = {
+    N1: ["A1", "A2", "A3", "A4"],
+    N2: ["A1", "A2", "A3", "A4", "A5"],
+    N3: ["A1", "A2", "A3", "A4", "A5", "A6"],
+    N4: ["A1", "A2", "A3", "A4", "A5"],  # A6 left the snapshot
+}
+
+# order_id, account_id, order_date, status, order_total, updated_at; in file order
+ORDERS = {
+    N1: [
+        ("O1", "A1", "2024-12-01 10:00:00", "completed", "50.00", "2024-12-01 10:00:00"),
+        ("O2", "A1", "2025-01-05 10:00:00", "completed", "40.00", "2025-01-05 10:00:00"),
+        ("O3", "A2", "2025-01-10 10:00:00", "returned", "30.00", "2025-01-20 10:00:00"),
+        ("O4", "A3", "2025-01-15 10:00:00", "completed", "20.00", "2025-01-15 10:00:00"),
+        ("O5", "A4", "2024-06-01 10:00:00", "completed", "10.00", "2024-06-01 10:00:00"),
+    ],
+    N2: [
+        # a newer version wins
+        ("O1", "A1", "2024-12-01 10:00:00", "returned", "50.00", "2025-02-10 10:00:00"),
+        # the same updated_at: the later export wins
+        ("O2", "A1", "2025-01-05 10:00:00", "cancelled", "40.00", "2025-01-05 10:00:00"),
+        # an older updated_at: the version of N1 stays
+        ("O3", "A2", "2025-01-10 10:00:00", "completed", "30.00", "2025-01-12 10:00:00"),
+        ("O7", "A5", "2025-02-20 10:00:00", "completed", "25.00", "2025-02-20 10:00:00"),
+    ],
+    N3: [
+        ("O1", "A1", "2024-12-01 10:00:00", "completed", "50.00", "2025-03-01 10:00:00"),
+        # two versions in one file with the same updated_at: the later line wins
+        ("O4", "A3", "2025-01-15 10:00:00", "cancelled", "20.00", "2025-03-05 10:00:00"),
+        ("O4", "A3", "2025-01-15 10:00:00", "completed", "20.00", "2025-03-05 10:00:00"),
+        ("O9", "A2", "2025-03-10 10:00:00", "completed", "35.00", "2025-03-10 10:00:00"),
+    ],
+    N4: [
+        ("O2", "A1", "2025-01-05 10:00:00", "completed", "40.00", "2025-04-02 10:00:00"),
+        ("O11", "A2", "2025-04-10 10:00:00", "completed", "15.00", "2025-04-10 10:00:00"),
+    ],
+}
+# held by the loader: the account was in no snapshot yet on the export night
+HELD_ORDERS = {
+    # A6 arrives on N3 (the order counts from N3) and leaves again on N4
+    N2: [("O8", "A6", "2025-02-25 10:00:00", "completed", "60.00", "2025-02-25 10:00:00")],
+    # A7 never arrives
+    N3: [("O10", "A7", "2025-03-15 10:00:00", "completed", "70.00", "2025-03-15 10:00:00")],
+}
+# fmt: on
+
+
+def _write_raw(path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        ensure_schema(con)
+        for night, account_ids in SNAPSHOTS.items():
+            for line, account_id in enumerate(account_ids, start=2):
+                account_type, enrolled_at, sponsor = _ACCOUNTS[account_id]
+                con.execute(
+                    "insert into raw.accounts (export_date, source_line, account_id, "
+                    "account_type, status, enrolled_at, sponsor_id, first_name, email, country, "
+                    "language, email_opt_in, autoship_active, rank) "
+                    "values (?, ?, ?, ?, 'active', ?, ?, 'Ann', ?, 'US', 'en', true, false, ?)",
+                    [
+                        night,
+                        line,
+                        account_id,
+                        account_type,
+                        enrolled_at,
+                        sponsor,
+                        f"{account_id.lower()}@example.com",
+                        1 if account_type == "distributor" else None,
+                    ],
+                )
+        for table, exports in (("orders", ORDERS), ("held_orders", HELD_ORDERS)):
+            for night, rows in exports.items():
+                # held rows keep their own line numbers in the same file, after the loaded ones
+                first_line = 2 if table == "orders" else 2 + len(ORDERS[night])
+                for line, (order_id, account_id, ordered, status, total, updated) in enumerate(
+                    rows, start=first_line
+                ):
+                    con.execute(
+                        f"insert into raw.{table} (export_date, source_line, order_id, "
+                        "account_id, order_date, order_type, status, currency, order_total, "
+                        "volume, updated_at) values (?, ?, ?, ?, ?, 'standard', ?, 'USD', ?, ?, ?)",
+                        [night, line, order_id, account_id, ordered, status, total, total, updated],
+                    )
+    finally:
+        con.close()
+
+
+# The definition, written independently of the model: every version exported up to D
+# (held versions only when their account is in the latest snapshot up to D), the latest
+# updated_at, then the later export, then the later line.
+EXPECTED_WINNERS = """
+with snapshot as (
+    select account_id from raw.accounts
+    where export_date = (select max(export_date) from raw.accounts where export_date <= $d)
+),
+versions as (
+    select order_id, export_date, source_line, updated_at from raw.orders
+    where export_date <= $d
+    union all
+    select order_id, export_date, source_line, updated_at from raw.held_orders
+    where export_date <= $d and account_id in (select account_id from snapshot)
+)
+select order_id, export_date, source_line from versions
+qualify row_number() over (
+    partition by order_id order by updated_at desc, export_date desc, source_line desc
+) = 1
+order by order_id
+"""
+TABLE_WINNERS = (
+    "select order_id, version_export_date, version_source_line "
+    "from intermediate.int_orders_deduplicated order by order_id"
+)
+NIGHT_MARTS = ("customer_segments", "segment_summary", "next_steps", "journey_stages")
+
+
+def _night_marts(warehouse: DbtWarehouse, night: str) -> dict[str, list[tuple]]:
+    return {
+        mart: warehouse.query(
+            f"select * from marts.{mart} where as_of_date = ? order by all", [night]
+        )
+        for mart in NIGHT_MARTS
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    incremental = DbtWarehouse(tmp_path_factory.mktemp("orders_incremental"))
+    from_scratch = DbtWarehouse(tmp_path_factory.mktemp("orders_from_scratch"))
+    _write_raw(incremental.path)
+    _write_raw(from_scratch.path)
+    builds = []
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        env.setenv("NEXT_STEPS_WAREHOUSE", str(incremental.path))
+        # forward (merges), an earlier night again (a rebuild), the last night again
+        for night in (N1, N2, N3, N4, N2, N4):
+            incremental.build(night)
+            builds.append(
+                (
+                    night,
+                    incremental.query(TABLE_WINNERS),
+                    incremental.query(EXPECTED_WINNERS, {"d": date.fromisoformat(night)}),
+                )
+            )
+        incremental_marts = _night_marts(incremental, N4)
+        incremental_orders = incremental.query(
+            "select * from intermediate.int_orders_deduplicated order by order_id"
+        )
+
+        env.setenv("NEXT_STEPS_WAREHOUSE", str(from_scratch.path))
+        from_scratch.build(N4)
+        yield {
+            "builds": builds,
+            "incremental_marts": incremental_marts,
+            "incremental_orders": incremental_orders,
+            "from_scratch_marts": _night_marts(from_scratch, N4),
+            "from_scratch_orders": from_scratch.query(
+                "select * from intermediate.int_orders_deduplicated order by order_id"
+            ),
+        }
+
+
+def test_every_build_holds_the_latest_version_of_every_order_known_on_its_night(built):
+    assert [night for night, _, _ in built["builds"]] == [N1, N2, N3, N4, N2, N4]
+    for night, table, expected in built["builds"]:
+        assert table == expected, night
+
+
+def test_the_winners_computed_by_hand(built):
+    winners = {night: {row[0]: row[1:] for row in table} for night, table, _ in built["builds"]}
+    d = date.fromisoformat
+    # N2: O1's newer version, O2's tie to the later export, O3's N1 version; O8 held
+    assert winners[N2]["O1"] == (d(N2), 2)
+    assert winners[N2]["O2"] == (d(N2), 3)
+    assert winners[N2]["O3"] == (d(N1), 4)
+    assert "O8" not in winners[N2]
+    # N3: O4's later line of the same file; O8 counts (A6 arrived); O10 never does
+    assert winners[N3]["O4"] == (d(N3), 4)
+    assert winners[N3]["O8"] == (d(N2), 6)
+    assert "O10" not in winners[N3]
+    # N4: A6 left the snapshot, so its held order no longer counts
+    assert "O8" not in winners[N4]
+    assert winners[N4]["O2"] == (d(N4), 2)
+
+
+def test_forward_nights_give_the_same_table_and_marts_as_a_build_from_scratch(built):
+    assert built["incremental_orders"] == built["from_scratch_orders"]
+    assert built["incremental_marts"] == built["from_scratch_marts"]
+    assert all(built["from_scratch_marts"].values())
