@@ -217,3 +217,20 @@ def test_validation_fails_when_sql_and_great_expectations_disagree(tmp_path, mon
         validation.validate_file(
             connection, path, ACCOUNTS, EXPECTATIONS, tmp_path / "staged.parquet"
         )
+
+
+def test_a_value_outside_printable_ascii_is_judged_as_python_judges_it(tmp_path):
+    # a no-break space is whitespace to Python's re, not to RE2: "must not be empty"
+    path = write_csv(
+        tmp_path / "accounts.csv",
+        ACCOUNTS.column_names,
+        [account("A1", first_name="Zoë"), account("\xa0")],
+    )
+    staged = tmp_path / "staged.parquet"
+    with duckdb.connect() as connection:
+        result = validation.validate_file(connection, path, ACCOUNTS, EXPECTATIONS, staged)
+        reasons = connection.execute(
+            "select source_line, reason from read_parquet(?) order by 1", [str(staged)]
+        ).fetchall()
+    assert result.reader == "duckdb"
+    assert reasons == [(2, None), (3, "account_id: must not be empty")]

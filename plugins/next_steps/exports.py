@@ -230,15 +230,30 @@ class RowsRead:
     #: ``(source_line, raw_row, reason)`` for rows that cannot be split into the columns.
     malformed: list[tuple[int, str, str]]
     reader: str
+    #: Every value is printable ASCII (tabs allowed): see :mod:`next_steps.row_rules`.
+    printable_ascii: bool = False
 
     @property
     def rows_read(self) -> int:
         return self.rows + len(self.malformed)
 
 
-def _line_breaks(path: Path) -> tuple[int, bool, bool]:
-    """(line feeds, whether the file ends with one, whether it has a lone carriage return)."""
+#: Bytes of a file whose values are all printable ASCII, with its line ends.
+_PRINTABLE = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+
+
+@dataclass(frozen=True)
+class _Lines:
+    count: int
+    lone_return: bool
+    printable_ascii: bool
+
+
+def _physical_lines(path: Path) -> _Lines:
+    """The file's physical lines, whether one ends in a lone CR, and whether every byte
+    is printable ASCII or a line end."""
     feeds = returns = pairs = 0
+    printable = True
     last = b""
     with _open_binary(path) as handle:
         while chunk := handle.read(1 << 24):
@@ -246,15 +261,10 @@ def _line_breaks(path: Path) -> tuple[int, bool, bool]:
             pairs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             feeds += chunk.count(b"\n")
             returns += chunk.count(b"\r")
+            printable = printable and not chunk.translate(None, _PRINTABLE)
             last = chunk[-1:]
-    return feeds, last == b"\n", returns != pairs
-
-
-def _one_row_per_line(path: Path, rows: int) -> bool:
-    """True when the header and ``rows`` rows are exactly the file's physical lines."""
-    feeds, ends_with_feed, lone_return = _line_breaks(path)
-    lines = feeds + (0 if ends_with_feed else 1)
-    return not lone_return and lines == rows + 1
+    count = feeds + (0 if last in (b"\n", b"") else 1)
+    return _Lines(count=count, lone_return=returns != pairs, printable_ascii=printable)
 
 
 def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -> RowsRead:
@@ -294,7 +304,9 @@ def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -
             [str(path)],
         )
         [(rows,)] = connection.execute(f"select count(*) from {table}_file").fetchall()
-        fast = _one_row_per_line(path, rows)
+        lines = _physical_lines(path)
+        # the header and the rows are exactly the file's lines: one row per line
+        fast = not lines.lone_return and lines.count == rows + 1
     except (duckdb.Error, OSError, EOFError, zlib.error):
         fast = False
     if fast:
@@ -304,7 +316,9 @@ def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -
         )
         if spec.rows_required and rows == 0:
             raise _no_rows(path, spec)
-        return RowsRead(rows=rows, malformed=[], reader="duckdb")
+        return RowsRead(
+            rows=rows, malformed=[], reader="duckdb", printable_ascii=lines.printable_ascii
+        )
     drop_rows(connection, table)
     parsed = read_export_file(path, spec)
     _insert_parsed(connection, parsed, table)

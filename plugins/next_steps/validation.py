@@ -107,7 +107,7 @@ def validate_file(
     # every row carries its line from here on: the order rows are written in is free
     connection.execute("set preserve_insertion_order = false")
 
-    setup, query = failures_sql(rules, table)
+    setup, query = failures_sql(rules, table, printable_ascii=read.printable_ascii)
     for statement in setup:
         connection.execute(statement)
     connection.execute(f"create or replace table failures_{spec.name} as {query}")
