@@ -3,10 +3,11 @@
     as-of date being built before the new ones are inserted (in the same
     transaction). delete+insert on `as_of_date` does this too, but only for
     dates present in the new rows; this also covers a night whose new result
-    is empty. Renders nothing on the first run or a full refresh.
+    is empty. Renders nothing on the first run or a full refresh, and for a
+    mart keyed on another column (campaign_performance, by listing night).
 -#}
 {% macro delete_as_of_date_rows() -%}
-    {%- if execute and is_incremental() -%}
+    {%- if execute and is_incremental() and config.get('unique_key') == 'as_of_date' -%}
         delete from {{ this }} where as_of_date = {{ as_of_date() }}
     {%- endif -%}
 {%- endmacro %}
@@ -36,5 +37,37 @@
     {%- else -%}
         select coalesce(min(as_of_date), {{ as_of_date() }}) as first_night
         from {{ nights_relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Pre-hook of campaign_performance: delete the listing nights whose longest conversion
+    window reaches night D (listing_date >= D - longest_window_days): building D changes
+    the figures of D and the contacts of D and later nights, so the model recomputes
+    them. The other listing nights keep their rows.
+-#}
+{% macro delete_listing_nights_in_reach(longest_window_days) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where listing_date >= {{ as_of_date() }} - {{ longest_window_days }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Post-hook of campaign_performance: stamp every row with the nights measured so far
+    (the latest night of next_steps), as the model computes them for the rows it writes:
+    the listing nights it kept were measured through an earlier night.
+-#}
+{% macro stamp_nights_measured() -%}
+    {%- if execute -%}
+        update {{ this }} as performance
+        set
+            measured_through = nights.measured_through,
+            is_window_complete
+            = performance.listing_date + performance.window_days <= nights.measured_through
+        from (select max(as_of_date) as measured_through from {{ ref('next_steps') }}) as nights
+        where performance.measured_through is distinct from nights.measured_through
     {%- endif -%}
 {%- endmacro %}

@@ -8,16 +8,36 @@
     runs, the day it happened) (seed next_step_campaigns, column `conversion`), judged against
     the person's own figures on the listing night. Measured on the nights built so far
     (`measured_through`, the latest night of next_steps): a window that reaches past it
-    is not complete yet (`is_window_complete`). Rebuilt whole every night, so it depends
-    only on the nights built, never on the order they were built in.
+    is not complete yet (`is_window_complete`).
+
+    Incremental, so that a night's cost does not grow with the nights built: building
+    night D changes the contacts of D and the later nights (outreach_log recomputes them)
+    and the figures of night D, which only count for the listing nights whose longest
+    window reaches D. So the pre-hook deletes the listing nights from D - 90 on, the model
+    recomputes them (on a new table: every listing night), and the post-hook stamps every
+    row with the nights measured so far. The result depends only on the nights built,
+    never on the order they were built in, as when it was rebuilt whole every night.
 -#}
-{{ config(materialized='table') }}
+{%- set longest_window_days = 90 -%}
+{{ config(
+    unique_key='listing_date',
+    pre_hook="{{ delete_listing_nights_in_reach(" ~ longest_window_days ~ ") }}",
+    post_hook="{{ stamp_nights_measured() }}",
+) }}
+
+{#- the listing nights recomputed, and the nights their windows read -#}
+{%- if is_incremental() -%}
+    {%- set nights_in_play = "as_of_date >= " ~ as_of_date() ~ " - " ~ longest_window_days -%}
+{%- else -%}
+    {%- set nights_in_play = "true" -%}
+{%- endif %}
 
 with
 
 outreach_log as (
 
     select * from {{ ref('outreach_log') }}
+    where {{ nights_in_play }}
 
 ),
 
@@ -27,21 +47,53 @@ next_steps as (
 
 ),
 
+contacts as (
+
+    select
+        as_of_date as listing_date,
+        account_id,
+        campaign,
+        ladder,
+        next_step,
+        list_segment as segment,
+        outcome
+
+    from outreach_log
+    where outcome in ('listed', 'holdout')
+
+),
+
+-- conversions are judged on the figures of the people contacted only
+contacted_accounts as (
+
+    select distinct account_id from contacts
+
+),
+
 customer_segments as (
 
     select * from {{ ref('customer_segments') }}
+    where
+        {{ nights_in_play }}
+        and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
 
 journey_stages as (
 
     select * from {{ ref('journey_stages') }}
+    where
+        {{ nights_in_play }}
+        and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
 
 distributor_segments as (
 
     select * from {{ ref('distributor_segments') }}
+    where
+        {{ nights_in_play }}
+        and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
 
@@ -65,22 +117,6 @@ windows as (
     select 60
     union all
     select 90
-
-),
-
-contacts as (
-
-    select
-        as_of_date as listing_date,
-        account_id,
-        campaign,
-        ladder,
-        next_step,
-        list_segment as segment,
-        outcome
-
-    from outreach_log
-    where outcome in ('listed', 'holdout')
 
 ),
 
@@ -134,7 +170,7 @@ conversions as (
         on
             contacts.account_id = later.account_id
             and later.as_of_date > contacts.listing_date
-            and later.as_of_date <= contacts.listing_date + 90
+            and later.as_of_date <= contacts.listing_date + {{ longest_window_days }}
     where
         -- keyed on the ladder and the step, not on the campaign's name (a seed value)
         case

@@ -1,5 +1,5 @@
-"""The incremental ``int_orders_deduplicated`` gives, night after night, exactly what a
-full rebuild gives.
+"""The incremental models give, night after night, exactly what a full rebuild gives:
+``int_orders_deduplicated`` and ``campaign_performance``.
 
 Four export nights are written by hand into a warehouse (a history export, then three
 delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
@@ -8,11 +8,14 @@ leaves the snapshot). One warehouse builds the nights forward (each a merge of t
 export rows), then an earlier night again (a rebuild) and the last one again (a merge on
 top of it). After every build the table is compared with the latest version of every
 order computed independently from the raw tables; at the end the night-D marts are
-compared with those of a warehouse that built the last night only, from scratch.
+compared with those of a warehouse that built the last night only, from scratch, and
+campaign_performance (after the forward nights and at the end) with the same table
+built whole from the nights built.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import duckdb
@@ -22,7 +25,9 @@ from next_steps.warehouse import ensure_schema
 
 from conftest import DbtWarehouse
 
-N1, N2, N3, N4 = "2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"
+# N4 is more than 90 days after N1: building it leaves N1's listing night in
+# campaign_performance as it was (its conversion windows are closed)
+N1, N2, N3, N4 = "2025-01-31", "2025-02-28", "2025-03-31", "2025-05-31"
 
 # fmt: off
 # account_id, account_type, enrolled_at, sponsor_id
@@ -158,6 +163,21 @@ def _night_marts(warehouse: DbtWarehouse, night: str) -> dict[str, list[tuple]]:
     }
 
 
+CAMPAIGN_PERFORMANCE = "select * from marts.campaign_performance order by all"
+
+
+def _campaign_performance_built_whole(warehouse: DbtWarehouse, night: str, root) -> list[tuple]:
+    """campaign_performance built from scratch on a copy of the warehouse."""
+    whole = DbtWarehouse(root)
+    shutil.copyfile(warehouse.path, whole.path)
+    whole.query("drop table marts.campaign_performance")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NEXT_STEPS_WAREHOUSE", str(whole.path))
+        result = whole.dbt("run", "--select", "campaign_performance", as_of_date=night)
+    assert result.success
+    return whole.query(CAMPAIGN_PERFORMANCE)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     incremental = DbtWarehouse(tmp_path_factory.mktemp("orders_incremental"))
@@ -169,7 +189,8 @@ def built(tmp_path_factory):
         env.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         env.setenv("NEXT_STEPS_WAREHOUSE", str(incremental.path))
         # forward (merges), an earlier night again (a rebuild), the last night again
-        for night in (N1, N2, N3, N4, N2, N4):
+        performance = []
+        for step, night in enumerate((N1, N2, N3, N4, N2, N4)):
             incremental.build(night)
             builds.append(
                 (
@@ -178,6 +199,15 @@ def built(tmp_path_factory):
                     incremental.query(EXPECTED_WINNERS, {"d": date.fromisoformat(night)}),
                 )
             )
+            if step in (3, 5):  # after the forward nights, and at the end
+                performance.append(
+                    (
+                        incremental.query(CAMPAIGN_PERFORMANCE),
+                        _campaign_performance_built_whole(
+                            incremental, night, tmp_path_factory.mktemp("performance")
+                        ),
+                    )
+                )
         incremental_marts = _night_marts(incremental, N4)
         incremental_orders = incremental.query(
             "select * from intermediate.int_orders_deduplicated order by order_id"
@@ -187,6 +217,7 @@ def built(tmp_path_factory):
         from_scratch.build(N4)
         yield {
             "builds": builds,
+            "performance": performance,
             "incremental_marts": incremental_marts,
             "incremental_orders": incremental_orders,
             "from_scratch_marts": _night_marts(from_scratch, N4),
@@ -223,3 +254,11 @@ def test_forward_nights_give_the_same_table_and_marts_as_a_build_from_scratch(bu
     assert built["incremental_orders"] == built["from_scratch_orders"]
     assert built["incremental_marts"] == built["from_scratch_marts"]
     assert all(built["from_scratch_marts"].values())
+
+
+def test_campaign_performance_equals_the_table_built_whole_from_the_nights_built(built):
+    for incremental, whole in built["performance"]:
+        assert incremental == whole
+    final, _ = built["performance"][-1]
+    # listing nights more than 90 days before the last night built are kept, not rebuilt
+    assert {row[1] for row in final} >= {date.fromisoformat(N1), date.fromisoformat(N4)}
