@@ -26,18 +26,41 @@ unknown_sponsors as (
 ),
 
 -- accounts whose own sponsor line comes back to them
-cycles as (
+cycle_accounts as (
+
+    select account_id
+    from sponsor_lines
+    where closes_cycle
+
+),
+
+-- their line, from the account up to itself again, e.g. `A -> B -> A`
+cycle_lines as (
 
     select
         sponsor_lines.account_id,
-        'cycle' as issue,
-        accounts.sponsor_account_id,
-        'sponsor line runs in a cycle: ' || sponsor_lines.sponsor_line as detail
+        sponsor_lines.account_id || ' -> ' || string_agg(
+            sponsor_lines.upline_account_id, ' -> ' order by sponsor_lines.upline_level
+        ) as sponsor_line
 
     from sponsor_lines
+    inner join cycle_accounts
+        on sponsor_lines.account_id = cycle_accounts.account_id
+    group by sponsor_lines.account_id
+
+),
+
+cycles as (
+
+    select
+        cycle_lines.account_id,
+        'cycle' as issue,
+        accounts.sponsor_account_id,
+        'sponsor line runs in a cycle: ' || cycle_lines.sponsor_line as detail
+
+    from cycle_lines
     inner join accounts
-        on sponsor_lines.account_id = accounts.account_id
-    where sponsor_lines.closes_cycle
+        on cycle_lines.account_id = accounts.account_id
 
 ),
 
