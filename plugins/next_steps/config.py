@@ -13,8 +13,8 @@ NEXT_STEPS_REPORTING_CURRENCY  ``USD``: the currency revenue is reported in
 NEXT_STEPS_EXPORT_WAIT_MINUTES  ``0``: how long ``find_export`` waits for ``_SUCCESS``
 NEXT_STEPS_MAX_QUARANTINE_SHARE ``0.01``: a file with a larger share of rejected rows
                             fails the night (the export is probably broken)
-NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation and
-                            loading before it spills to disk under ``<runs>/<D>/``
+NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation,
+                            loading and ``dbt build`` before it spills to disk
 ==========================  =========================================================
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
