@@ -4,6 +4,7 @@ every row the line Python's csv module gives it."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import datetime
 from pathlib import Path
@@ -234,3 +235,21 @@ def test_a_value_outside_printable_ascii_is_judged_as_python_judges_it(tmp_path)
         ).fetchall()
     assert result.reader == "duckdb"
     assert reasons == [(2, None), (3, "account_id: must not be empty")]
+
+
+def test_a_gzip_file_is_read_by_duckdb_with_its_lines(tmp_path):
+    path = write_csv(
+        tmp_path / "orders.csv",
+        ORDERS.column_names,
+        [order(f"O{i}", "A1", "2025-06-01T10:00:00Z") for i in range(1_000)],
+    )
+    packed = tmp_path / "orders.csv.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    with duckdb.connect() as connection:
+        read = read_into_duckdb(connection, packed, ORDERS, "t")
+        rows = _rows(connection, "t", ORDERS)
+    parsed = read_export_file(path, ORDERS)
+    assert read.reader == "duckdb"
+    assert rows == list(
+        zip(parsed.lines, *(parsed.values[name] for name in ORDERS.column_names), strict=True)
+    )
