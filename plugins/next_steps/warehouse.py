@@ -13,7 +13,7 @@ Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators
 - ``ops.quarantined_rows``: every row that was not loaded, with its line and reason.
 - ``ops.flagged_rows``: rows that were loaded with a warning (an unknown sponsor).
 
-A row is quarantined when Great Expectations rejected it (see :mod:`validation`), when a
+A row is quarantined when its file's suite rejected it (see :mod:`validation`), when a
 value does not convert to its type, or when it breaks a rule that needs the warehouse:
 a date after the export date, an order currency with no rate in
 ``dbt_project/seeds/currency_rates.csv``, an order line whose order is unknown.
@@ -215,13 +215,13 @@ def load_file(
         f"""
         create or replace temp table checked as
         select
-            * exclude (gx_reason, cast_reason),
-            coalesce(gx_reason, nullif(concat_ws('; ', nullif(cast_reason, ''), {semantic}), ''))
+            * exclude (suite_reason, cast_reason),
+            coalesce(suite_reason, nullif(concat_ws('; ', nullif(cast_reason, ''), {semantic}), ''))
                 as reason
         from (
             select
                 source_line,
-                nullif(reason, '') as gx_reason,
+                nullif(reason, '') as suite_reason,
                 concat_ws('; ', {", ".join(reason_parts)}) as cast_reason,
                 {", ".join(f"{value} as {_quote(name)}" for name, value in typed_parts)}
             from read_parquet(?)
