@@ -38,6 +38,8 @@ STAGES = {
     "publish + files": "nightly.publish_warehouse(night); nightly.write_outreach_files(night, 'bench')",
 }
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+#: The size issue #5's targets are set for.
+TARGET_ORDERS = 10_000_000
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -228,8 +230,14 @@ def targets(results: list[dict], fixed: dict) -> str:
         ("fixed cost (200 orders)", "low", f"{fixed_total:.1f} s", None),
     ]
     lines = ["| target | wanted | measured | met |", "|---|---|---|---|"]
+    at_target_size = largest["orders"] >= TARGET_ORDERS
     for name, wanted, measured, met in rows:
-        verdict = "-" if met is None else ("yes" if met else "**no**")
+        if met is None:
+            verdict = "-"
+        elif not at_target_size:
+            verdict = f"not judged below {TARGET_ORDERS:,} orders"
+        else:
+            verdict = "yes" if met else "**no**"
         lines.append(f"| {name} | {wanted} | {measured} | {verdict} |")
     return "\n".join(lines)
 

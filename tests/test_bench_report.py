@@ -1,0 +1,47 @@
+"""The benchmark's report judges issue #5's targets only at the size they are set for."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run_bench
+
+
+def _result(orders: int, seconds: float, peak: float = 1000.0) -> dict:
+    stages = dict.fromkeys(run_bench.STAGES, (seconds, peak))
+    return {
+        "orders": orders,
+        "stages": stages,
+        "next_night": stages,
+        "delta_rows": orders // 500,
+        "baselines": {"duckdb": (4.0, 0, []), "pandas": (60.0, 0, [])},
+        "agree": True,
+    }
+
+
+def _verdicts(report: str) -> dict[str, str]:
+    rows = [line.split(" | ") for line in report.splitlines()[2:]]
+    return {cells[0].strip("| "): cells[3].strip("| ") for cells in rows}
+
+
+def test_targets_are_judged_at_ten_million_orders():
+    fixed = _result(200, 1.0)
+    verdicts = _verdicts(run_bench.targets([_result(10_000_000, 20.0)], fixed))
+    # whole night 80 s > 60 s; data work 76 s > 5 x 4 s; next night 80 s > 20 s
+    assert verdicts["full night, 10,000,000 orders"] == "**no**"
+    assert verdicts["data work / DuckDB floor"] == "**no**"
+    assert verdicts["peak memory"] == "yes"
+    assert verdicts["next night on 10,000,000 orders of history"] == "**no**"
+    verdicts = _verdicts(run_bench.targets([_result(10_000_000, 3.0)], fixed))
+    assert verdicts["full night, 10,000,000 orders"] == "yes"
+    assert verdicts["data work / pandas script"] == "yes"
+
+
+def test_smaller_runs_are_not_judged_against_the_targets():
+    report = run_bench.targets([_result(100_000, 1.0)], _result(200, 1.0))
+    verdicts = _verdicts(report)
+    assert verdicts["full night, 100,000 orders"] == "not judged below 10,000,000 orders"
+    assert "yes" not in verdicts.values()
