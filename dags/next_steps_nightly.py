@@ -12,6 +12,8 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from next_steps.assets import MARTS, OUTREACH_FILES
+
 DOC_MD = """
 ### next_steps_nightly
 
@@ -26,8 +28,8 @@ processes the same night.
 | `validate_export` | reads every file into DuckDB, checks its columns, runs the Great Expectations suite's row rules as SQL over every row and Great Expectations itself on a sample | `expectations/*.json`, results in `runs/D/validation/` |
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
 | `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
-| `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic) | `$NEXT_STEPS_WAREHOUSE` |
-| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them) | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic); updates the Asset `next_steps_marts` | `$NEXT_STEPS_WAREHOUSE` |
+| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them); updates the Asset `next_steps_outreach_files`, which triggers `next_steps_delivery` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
 | `summarize_night` | logs the segment table and the files written | task log |
 
 **When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
@@ -97,17 +99,28 @@ def next_steps_nightly() -> None:
 
         return _step(nightly.build_models, date.fromisoformat(ds))
 
-    @task
-    def publish_warehouse(ds: str | None = None) -> str:
+    @task(outlets=[MARTS])
+    def publish_warehouse(ds: str | None = None, *, outlet_events=None) -> str:
         from next_steps import nightly
 
-        return _step(nightly.publish_warehouse, date.fromisoformat(ds))
+        published = _step(nightly.publish_warehouse, date.fromisoformat(ds))
+        outlet_events[MARTS].extra = {"night": ds}
+        return published
 
-    @task
-    def write_outreach_files(ds: str | None = None, run_id: str | None = None) -> dict:
+    @task(outlets=[OUTREACH_FILES])
+    def write_outreach_files(
+        ds: str | None = None, run_id: str | None = None, *, outlet_events=None
+    ) -> dict:
         from next_steps import nightly
 
-        return _step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
+        written = _step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
+        outlet_events[OUTREACH_FILES].extra = {
+            "night": ds,
+            "folder": written["folder"],
+            "files": len(written["files"]),
+            "rows": sum(written["files"].values()),
+        }
+        return written
 
     @task
     def summarize_night(ds: str | None = None) -> None:

@@ -71,3 +71,21 @@ def test_dag_files_do_not_import_heavy_libraries_at_top_level():
                 assert f"import {heavy}" not in line and f"from {heavy}" not in line, (
                     f"{path.name}: top-level '{line}' slows every DAG parse"
                 )
+
+
+def test_the_nightly_dag_publishes_assets_and_delivery_runs_on_the_outreach_asset(dag_bag):
+    nightly = dag_bag.dags["next_steps_nightly"]
+    outlets = {
+        task_id: [asset.name for asset in nightly.get_task(task_id).outlets]
+        for task_id in ("publish_warehouse", "write_outreach_files")
+    }
+    assert outlets == {
+        "publish_warehouse": ["next_steps_marts"],
+        "write_outreach_files": ["next_steps_outreach_files"],
+    }
+    delivery = dag_bag.dags["next_steps_delivery"]
+    assert type(delivery.timetable).__name__ == "AssetTriggeredTimetable"
+    assert [asset.name for asset in delivery.timetable.asset_condition.objects] == [
+        "next_steps_outreach_files"
+    ]
+    assert [task.task_id for task in delivery.tasks] == ["deliver_outreach_files"]

@@ -149,6 +149,7 @@ def night_run(tmp_path_factory):
     assert second.returncode == 0, second.stdout + second.stderr
     return {
         "data": data,
+        "airflow_home": base / "airflow",
         "first_files": first_files,
         "first_summary": first_summary,
         "stdout": second.stdout,
@@ -319,4 +320,29 @@ def test_logs_never_print_an_email_address(night_run):
     assert re.search(
         r"orders\.csv: \d+ read, \d+ loaded, 0 quarantined",
         (run_folder / "airflow.log").read_text(),
+    )
+
+
+def test_the_night_publishes_its_assets_with_the_night_it_built(night_run):
+    import sqlite3
+
+    with sqlite3.connect(night_run["airflow_home"] / "airflow.db") as metadata:
+        events = metadata.execute(
+            "select asset.name, asset_event.source_task_id, asset_event.extra "
+            "from asset_event join asset on asset.id = asset_event.asset_id "
+            "order by asset_event.id"
+        ).fetchall()
+    manifest = json.loads(
+        (night_run["data"] / "outreach" / NIGHT.isoformat() / "manifest.json").read_text()
+    )
+    # two runs of the night, each publishing the marts and the outreach folder
+    assert [(name, task) for name, task, _ in events] == [
+        ("next_steps_marts", "publish_warehouse"),
+        ("next_steps_outreach_files", "write_outreach_files"),
+    ] * 2
+    outreach = json.loads(events[-1][2])
+    assert outreach["night"] == NIGHT.isoformat()
+    assert (outreach["files"], outreach["rows"]) == (
+        len(manifest["files"]),
+        manifest["total_rows"],
     )

@@ -105,7 +105,7 @@ def test_a_failed_write_leaves_the_published_night_untouched(tmp_path, monkeypat
     def broken_sha(path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(outreach, "_sha256", broken_sha)
+    monkeypatch.setattr(outreach, "sha256_of", broken_sha)
     with pytest.raises(OSError, match="disk full"):
         _publish(tmp_path, run_id="run-2")
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before

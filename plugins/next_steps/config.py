@@ -15,6 +15,9 @@ NEXT_STEPS_MAX_QUARANTINE_SHARE ``0.01``: a file with a larger share of rejected
                             fails the night (the export is probably broken)
 NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation,
                             loading and ``dbt build`` before it spills to disk
+NEXT_STEPS_DELIVERY_URL     ``<data>/delivered``: where ``next_steps_delivery`` copies
+                            each night's outreach folder (an fsspec URL: a local
+                            folder, ``s3://...``, ``sftp://...``)
 ==========================  =========================================================
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
@@ -70,6 +73,7 @@ class Settings:
     export_wait_minutes: float = 0.0
     max_quarantine_share: float = 0.01
     duckdb_memory_limit: str = "3GB"
+    delivery_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +94,8 @@ class Settings:
             export_wait_minutes=_number(env, "NEXT_STEPS_EXPORT_WAIT_MINUTES", 0.0),
             max_quarantine_share=_number(env, "NEXT_STEPS_MAX_QUARANTINE_SHARE", 0.01),
             duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip() or "3GB",
+            delivery_url=env.get("NEXT_STEPS_DELIVERY_URL", "").strip()
+            or str(data_dir / "delivered"),
         )
 
     @property

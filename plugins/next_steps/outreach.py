@@ -65,7 +65,7 @@ class OutreachFile:
     sha256: str
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -122,7 +122,7 @@ def write_night(
         write_private(folder / relative, write_rows, exclusive=True)
         files.append(
             OutreachFile(
-                campaign, segment, relative.as_posix(), len(rows), _sha256(folder / relative)
+                campaign, segment, relative.as_posix(), len(rows), sha256_of(folder / relative)
             )
         )
     manifest = {

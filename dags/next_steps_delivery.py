@@ -1,0 +1,67 @@
+"""Deliver each night's outreach files when the nightly run publishes them.
+
+Thin by design: scheduled on the Asset ``next_steps_outreach_files``; the one task calls
+``next_steps.delivery.deliver_night`` (in ``plugins/``) for the night the event names.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from next_steps.assets import OUTREACH_FILES
+
+DOC_MD = """
+### next_steps_delivery
+
+Runs when `next_steps_nightly` publishes a night's outreach folder (the Asset
+`next_steps_outreach_files`; its event names the night), not at a clock time. It copies
+`$NEXT_STEPS_OUTREACH_DIR/D/` to `$NEXT_STEPS_DELIVERY_URL/D/`: an fsspec URL, a local
+folder by default (`<data>/delivered`), or `s3://bucket/prefix` (with `s3fs` and AWS
+credentials in the environment) or `sftp://user@host/path` (with `sshfs`).
+
+Every file is checked against the manifest's checksum before anything is sent; the files
+go first, then `manifest.json`, then `_SUCCESS`, so the e-mail tool reads a night only
+once it is whole. Delivering a night again replaces it.
+
+**When it fails.** A night without a published folder or with a file that no longer
+matches its manifest fails without retries (the message names the file): re-run
+`write_outreach_files` of that night. An unreachable destination is retried with
+back-off; after the retries, fix the destination and clear the task.
+"""
+
+
+@dag(
+    dag_id="next_steps_delivery",
+    schedule=[OUTREACH_FILES],
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["next_steps", "delivery"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+    },
+    doc_md=DOC_MD,
+)
+def next_steps_delivery() -> None:
+    @task
+    def deliver_outreach_files(*, triggering_asset_events=None) -> list[dict]:
+        from next_steps.delivery import deliver_night
+        from next_steps.errors import NightFailed
+
+        nights = sorted({event.extra["night"] for event in triggering_asset_events[OUTREACH_FILES]})
+        try:
+            return [deliver_night(date.fromisoformat(night)) for night in nights]
+        except NightFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    deliver_outreach_files()
+
+
+next_steps_delivery()
