@@ -13,6 +13,7 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from next_steps.alerts import on_task_failure
 from next_steps.assets import OUTREACH_FILES
 
 DOC_MD = """
@@ -46,6 +47,9 @@ back-off; after the retries, fix the destination and clear the task.
         "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        # names the night, the task and the reason; posts to the connection
+        # next_steps_alerts when there is one
+        "on_failure_callback": on_task_failure,
     },
     doc_md=DOC_MD,
 )

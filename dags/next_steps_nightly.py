@@ -12,6 +12,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from next_steps.alerts import on_task_failure
 from next_steps.assets import MARTS, OUTREACH_FILES
 
 DOC_MD = """
@@ -44,6 +45,9 @@ translation in `next_steps/row_rules.py` has a bug (not the export): it names th
 and rule; fix the code, then clear the run. Rows that
 break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
 Re-running a night replaces that night's rows and files; it never duplicates them.
+A task that fails for good logs one line naming the night, the task and the reason, and
+posts it to the webhook of the connection `next_steps_alerts` when there is one
+(`docs/production.md`).
 Who was listed, held out or left out, and why: `marts.outreach_log` and
 `marts.suppression_audit`; lift per campaign: `marts.campaign_performance`.
 """
@@ -71,6 +75,9 @@ def _step(function, *args):
         "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        # names the night, the task and the reason; posts to the connection
+        # next_steps_alerts when there is one
+        "on_failure_callback": on_task_failure,
     },
     doc_md=DOC_MD,
 )

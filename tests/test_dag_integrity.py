@@ -89,3 +89,11 @@ def test_the_nightly_dag_publishes_assets_and_delivery_runs_on_the_outreach_asse
         "next_steps_outreach_files"
     ]
     assert [task.task_id for task in delivery.tasks] == ["deliver_outreach_files"]
+
+
+def test_every_task_says_when_it_fails_for_good(dag_bag):
+    from next_steps.alerts import on_task_failure
+
+    for dag_id, dag in dag_bag.dags.items():
+        for task in dag.tasks:
+            assert on_task_failure in (task.on_failure_callback or []), f"{dag_id}.{task.task_id}"

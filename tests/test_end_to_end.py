@@ -303,6 +303,9 @@ def test_a_night_without_export_fails_naming_the_folder(night_run):
     assert result.returncode == 1
     assert "FAILED" in result.stderr
     assert "landing/2025-11-21 does not exist" in result.stderr
+    # the failure callback names the night, the task and the reason in the task log
+    log = night_run["data"] / "runs" / "2025-11-21" / "airflow.log"
+    assert "night 2025-11-21, task next_steps_nightly.find_export failed" in log.read_text()
     assert not (night_run["data"] / "outreach" / "2025-11-21").exists()
 
 
