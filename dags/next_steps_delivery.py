@@ -6,15 +6,14 @@ Thin by design: scheduled on the Asset ``next_steps_outreach_files``; the one ta
 
 from __future__ import annotations
 
-import os
-from datetime import date, timedelta
+from datetime import date
 
 import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from next_steps.alerts import on_task_failure
 from next_steps.assets import OUTREACH_FILES
+from next_steps.dag_defaults import default_args
 
 DOC_MD = """
 ### next_steps_delivery
@@ -42,15 +41,7 @@ back-off; after the retries, fix the destination and clear the task.
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
     tags=["next_steps", "delivery"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        # names the night, the task and the reason; posts to the connection
-        # next_steps_alerts when there is one
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=default_args(),
     doc_md=DOC_MD,
 )
 def next_steps_delivery() -> None:

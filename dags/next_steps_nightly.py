@@ -5,15 +5,14 @@ Thin by design: every task calls one function of ``next_steps.nightly`` (in ``pl
 
 from __future__ import annotations
 
-import os
-from datetime import date, timedelta
+from datetime import date
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from next_steps.alerts import on_task_failure
 from next_steps.assets import MARTS, OUTREACH_FILES
+from next_steps.dag_defaults import default_args
 
 DOC_MD = """
 ### next_steps_nightly
@@ -70,15 +69,7 @@ def _step(function, *args):
     catchup=False,
     max_active_runs=1,  # one DuckDB writer at a time
     tags=["next_steps", "nightly", "dbt", "great_expectations"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        # names the night, the task and the reason; posts to the connection
-        # next_steps_alerts when there is one
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=default_args(),
     doc_md=DOC_MD,
 )
 def next_steps_nightly() -> None:
