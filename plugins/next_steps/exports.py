@@ -19,6 +19,7 @@ import io
 import time
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -147,14 +148,21 @@ def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[tuple[int, list[s
         yield start, fields
 
 
-def read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
-    """Read ``path`` as the contract's ``spec`` file (see :func:`_read_export_file`)."""
+@contextmanager
+def _gzip_errors_named(path: Path) -> Iterator[None]:
+    """Turn a broken or fake ``.gz`` file into an error that names it."""
     try:
-        return _read_export_file(path, spec)
+        yield
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise ExportFileError(
             f"{path} cannot be read: not a gzip file, or a truncated one ({exc})."
         ) from exc
+
+
+def read_export_file(path: Path, spec: ExportFileSpec) -> ParsedFile:
+    """Read ``path`` as the contract's ``spec`` file (see :func:`_read_export_file`)."""
+    with _gzip_errors_named(path):
+        return _read_export_file(path, spec)
 
 
 def _header(reader: Iterator[list[str]], path: Path, spec: ExportFileSpec) -> list[str]:
@@ -268,8 +276,9 @@ def _physical_lines(path: Path) -> _Lines:
 
 
 def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -> RowsRead:
-    """Read ``path`` into the DuckDB table ``table``: ``source_line`` and the contract's
-    columns as text (empty fields as empty text), in the contract's column order.
+    """Read ``path`` into DuckDB as the view ``table``: ``source_line`` and the contract's
+    columns as text (empty fields as empty text), in the contract's column order, over
+    the table ``<table>_file`` that holds the rows as read.
 
     File-level problems fail with the same messages as :func:`read_export_file`.
     """
@@ -277,18 +286,9 @@ def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -
 
     from next_steps.row_rules import quote_identifier, quote_literal
 
-    try:
-        with _open_text(path) as handle:
-            header = _header(csv.reader(handle, strict=False), path, spec)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise ExportFileError(
-            f"{path} cannot be read: not a gzip file, or a truncated one ({exc})."
-        ) from exc
+    with _gzip_errors_named(path), _open_text(path) as handle:
+        header = _header(csv.reader(handle, strict=False), path, spec)
     columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header)
-    selected = ", ".join(
-        f"coalesce({quote_identifier(name)}, '') as {quote_identifier(name)}"
-        for name in spec.column_names
-    )
     compression = "gzip" if path.name.endswith(".gz") else "none"
     drop_rows(connection, table)
     # the row's position in the table must be its position in the file
@@ -310,52 +310,43 @@ def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -
     except (duckdb.Error, OSError, EOFError, zlib.error):
         fast = False
     if fast:
-        # Insertion order is kept, so the table's rowid is the row's position in the file.
-        connection.execute(
-            f"create view {table} as select rowid + 2 as source_line, {selected} from {table}_file"
-        )
         if spec.rows_required and rows == 0:
             raise _no_rows(path, spec)
-        return RowsRead(
+        # Insertion order is kept, so the table's rowid is the row's position in the file.
+        source_line = "rowid + 2"
+        read = RowsRead(
             rows=rows, malformed=[], reader="duckdb", printable_ascii=lines.printable_ascii
         )
-    drop_rows(connection, table)
-    parsed = read_export_file(path, spec)
-    _insert_parsed(connection, parsed, table)
-    return RowsRead(rows=len(parsed.lines), malformed=parsed.malformed, reader="python")
+    else:
+        drop_rows(connection, table)
+        parsed = read_export_file(path, spec)
+        _insert_parsed(connection, parsed, f"{table}_file")
+        source_line = "source_line"
+        read = RowsRead(rows=len(parsed.lines), malformed=parsed.malformed, reader="python")
+    selected = ", ".join(
+        f"coalesce({quote_identifier(name)}, '') as {quote_identifier(name)}"
+        for name in spec.column_names
+    )
+    connection.execute(
+        f"create view {table} as select {source_line} as source_line, {selected} from {table}_file"
+    )
+    return read
 
 
 def drop_rows(connection, table: str) -> None:
     """Drop what :func:`read_into_duckdb` made of ``table``."""
-    for name in (table, f"{table}_file"):
-        for kind, (found,) in (
-            (
-                "view",
-                *connection.execute(
-                    "select count(*) from duckdb_views() where view_name = ? and not internal",
-                    [name],
-                ).fetchall(),
-            ),
-            (
-                "table",
-                *connection.execute(
-                    "select count(*) from duckdb_tables() where table_name = ?", [name]
-                ).fetchall(),
-            ),
-        ):
-            if found:
-                connection.execute(f"drop {kind} {name}")
+    connection.execute(f"drop view if exists {table}")
+    connection.execute(f"drop table if exists {table}_file")
 
 
 def _insert_parsed(connection, parsed: ParsedFile, table: str) -> None:
+    """The rows the Python reader parsed, as the table ``table`` (with ``source_line``)."""
     import pandas as pd
 
     from next_steps.row_rules import quote_identifier
 
-    frame = pd.DataFrame(
-        {"source_line": pd.array(parsed.lines, dtype="int64"), **parsed.values}, dtype="object"
-    )
-    frame["source_line"] = frame["source_line"].astype("int64")
+    frame = pd.DataFrame(parsed.values, dtype="object")
+    frame.insert(0, "source_line", pd.Series(parsed.lines, dtype="int64"))
     columns = ", ".join(
         f"cast({quote_identifier(n)} as varchar) as {quote_identifier(n)}"
         for n in parsed.spec.column_names
@@ -363,8 +354,7 @@ def _insert_parsed(connection, parsed: ParsedFile, table: str) -> None:
     connection.register("parsed_frame", frame)
     try:
         connection.execute(
-            f"create table {table} as select cast(source_line as bigint) as source_line, "
-            f"{columns} from parsed_frame"
+            f"create table {table} as select source_line, {columns} from parsed_frame"
         )
     finally:
         connection.unregister("parsed_frame")
