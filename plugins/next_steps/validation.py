@@ -111,14 +111,11 @@ def validate_file(
     for statement in setup:
         connection.execute(statement)
     connection.execute(f"create or replace table failures_{spec.name} as {query}")
-    counts = (
-        connection.execute(
-            f"select {', '.join(f'count(*) filter (where {r.flag})' for r in rules)} "
-            f"from failures_{spec.name}"
-        ).fetchone()
-        if rules
-        else ()
-    )
+    # rows rejected, then the rows each rule rejects
+    [(rejected, *counts)] = connection.execute(
+        f"select count(*){''.join(f', count(*) filter (where {r.flag})' for r in rules)} "
+        f"from failures_{spec.name}"
+    ).fetchall()
     unexpected = {rule.position: int(n) for rule, n in zip(rules, counts, strict=True)}
 
     sample = _audit_sample(connection, table, spec, suite, rules)
@@ -126,7 +123,7 @@ def validate_file(
     validation = FileValidation(
         file_name=path.name,
         rows_read=read.rows_read,
-        rows_rejected=0,
+        rows_rejected=int(rejected) + len(read.malformed),
         reader=read.reader,
         sample_rows=sample["rows"],
     )
@@ -141,8 +138,6 @@ def validate_file(
                 "unexpected_count": count,
             }
         )
-    (rejected,) = connection.execute(f"select count(*) from failures_{spec.name}").fetchone()
-    validation.rows_rejected = int(rejected) + len(read.malformed)
     _stage(connection, table, spec, read.malformed, staged)
     drop_rows(connection, table)
     for statement in (
