@@ -10,10 +10,9 @@ from datetime import date
 
 import pendulum
 from airflow.sdk import dag, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from next_steps.assets import OUTREACH_FILES
-from next_steps.dag_defaults import default_args
+from next_steps.dag_defaults import default_args, run_step
 
 DOC_MD = """
 ### next_steps_delivery
@@ -48,13 +47,9 @@ def next_steps_delivery() -> None:
     @task
     def deliver_outreach_files(*, triggering_asset_events=None) -> list[dict]:
         from next_steps.delivery import deliver_night
-        from next_steps.errors import NightFailed
 
         nights = sorted({event.extra["night"] for event in triggering_asset_events[OUTREACH_FILES]})
-        try:
-            return [deliver_night(date.fromisoformat(night)) for night in nights]
-        except NightFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
+        return [run_step(deliver_night, date.fromisoformat(night)) for night in nights]
 
     deliver_outreach_files()
 

@@ -9,10 +9,9 @@ from datetime import date
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from next_steps.assets import MARTS, OUTREACH_FILES
-from next_steps.dag_defaults import default_args
+from next_steps.dag_defaults import default_args, run_step
 
 DOC_MD = """
 ### next_steps_nightly
@@ -52,16 +51,6 @@ Who was listed, held out or left out, and why: `marts.outreach_log` and
 """
 
 
-def _step(function, *args):
-    """Run a pipeline step; a bad-input failure is final, so it is not retried."""
-    from next_steps.errors import NightFailed
-
-    try:
-        return function(*args)
-    except NightFailed as exc:
-        raise AirflowFailException(str(exc)) from exc
-
-
 @dag(
     dag_id="next_steps_nightly",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
@@ -77,31 +66,31 @@ def next_steps_nightly() -> None:
     def find_export(ds: str | None = None) -> dict:
         from next_steps import nightly
 
-        return _step(nightly.find_export, date.fromisoformat(ds))
+        return run_step(nightly.find_export, date.fromisoformat(ds))
 
     @task
     def validate_export(ds: str | None = None) -> dict:
         from next_steps import nightly
 
-        return _step(nightly.validate_export, date.fromisoformat(ds))
+        return run_step(nightly.validate_export, date.fromisoformat(ds))
 
     @task
     def load_warehouse(ds: str | None = None) -> dict:
         from next_steps import nightly
 
-        return _step(nightly.load_export, date.fromisoformat(ds))
+        return run_step(nightly.load_export, date.fromisoformat(ds))
 
     @task
     def build_models(ds: str | None = None) -> dict:
         from next_steps import nightly
 
-        return _step(nightly.build_models, date.fromisoformat(ds))
+        return run_step(nightly.build_models, date.fromisoformat(ds))
 
     @task(outlets=[MARTS])
     def publish_warehouse(ds: str | None = None, *, outlet_events=None) -> str:
         from next_steps import nightly
 
-        published = _step(nightly.publish_warehouse, date.fromisoformat(ds))
+        published = run_step(nightly.publish_warehouse, date.fromisoformat(ds))
         outlet_events[MARTS].extra = {"night": ds}
         return published
 
@@ -111,7 +100,7 @@ def next_steps_nightly() -> None:
     ) -> dict:
         from next_steps import nightly
 
-        written = _step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
+        written = run_step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
         outlet_events[OUTREACH_FILES].extra = {
             "night": ds,
             "folder": written["folder"],

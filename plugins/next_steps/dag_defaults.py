@@ -1,5 +1,5 @@
-"""What every task of the project's DAGs shares: owner, retries with back-off (a bad
-export fails without retries: see ``next_steps.errors``), and the failure alert."""
+"""What every task of the project's DAGs shares: owner, retries with back-off, the
+failure alert, and :func:`run_step`, which makes a bad-input failure final."""
 
 from __future__ import annotations
 
@@ -20,3 +20,16 @@ def default_args() -> dict[str, Any]:
         # next_steps_alerts when there is one
         "on_failure_callback": on_task_failure,
     }
+
+
+def run_step(function, *args):
+    """Run a pipeline step; a bad-input failure (``NightFailed``) is final, so Airflow
+    does not retry it: retrying cannot fix an export."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from next_steps.errors import NightFailed
+
+    try:
+        return function(*args)
+    except NightFailed as exc:
+        raise AirflowFailException(str(exc)) from exc

@@ -14,7 +14,6 @@ again replaces what was delivered for it.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 from next_steps.config import Settings
 from next_steps.contract import SUCCESS_MARKER
 from next_steps.errors import NightFailed
-from next_steps.outreach import sha256_of
+from next_steps.outreach import published_files, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +36,13 @@ def deliver_night(
 
     settings = settings or Settings.from_env()
     source = settings.outreach_folder(night)
-    if not (source / SUCCESS_MARKER).is_file():
+    files = published_files(source)
+    if files is None:
         raise NightFailed(
             f"{source} has no {SUCCESS_MARKER}: night {night} has no published outreach "
             "folder, so nothing was delivered."
         )
-    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-    for file in manifest["files"]:
+    for file in files:
         if sha256_of(source / file["path"]) != file["sha256"]:
             raise NightFailed(
                 f"{source / file['path']} does not match the checksum in its manifest: "
@@ -53,16 +52,11 @@ def deliver_night(
     filesystem, root = fsspec.core.url_to_fs(url)
     if filesystem.exists(root):
         filesystem.rm(root, recursive=True)
-    for relative in [file["path"] for file in manifest["files"]] + ["manifest.json"]:
+    for relative in [file["path"] for file in files] + ["manifest.json"]:
         target = f"{root}/{relative}"
         filesystem.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         filesystem.put_file(str(Path(source, relative)), target)
     filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
-    log.info(
-        "Delivered night %s to %s: %d file(s), %d row(s)",
-        night,
-        url,
-        len(manifest["files"]),
-        manifest["total_rows"],
-    )
-    return {"destination": url, "files": len(manifest["files"]), "rows": manifest["total_rows"]}
+    rows = sum(file["rows"] for file in files)
+    log.info("Delivered night %s to %s: %d file(s), %d row(s)", night, url, len(files), rows)
+    return {"destination": url, "files": len(files), "rows": rows}

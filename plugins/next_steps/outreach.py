@@ -139,7 +139,7 @@ def write_night(
     return files
 
 
-def _published_files(folder: Path) -> list[dict] | None:
+def published_files(folder: Path) -> list[dict] | None:
     """The file list of a published night's manifest, or None when there is none."""
     manifest = folder / "manifest.json"
     if not (folder / SUCCESS_MARKER).exists() or not manifest.exists():
@@ -171,7 +171,7 @@ def publish_night(
     target = outreach_dir / night.isoformat()
     try:
         files = write_night(lists, incoming, night, run_id, source_export)
-        if only_if_changed and _published_files(target) == [file.__dict__ for file in files]:
+        if only_if_changed and published_files(target) == [file.__dict__ for file in files]:
             return None
         os.chmod(incoming, DIR_MODE)
         replaced = outreach_dir / f".replaced-{night.isoformat()}-{token}"
