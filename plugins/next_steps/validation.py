@@ -200,10 +200,11 @@ def _audit_sample(
     connection, table: str, spec: ExportFileSpec, suite: dict[str, Any], rules: list[RowRule]
 ) -> dict[str, Any]:
     """Run Great Expectations on a sample and compare it with the SQL, row by row."""
-    import great_expectations as gx
     import pandas as pd
 
-    _context()
+    _context()  # first: it switches GX's usage analytics off before GX is imported
+    import great_expectations as gx
+
     connection.execute(
         f"""
         create or replace table sample_{spec.name} as
