@@ -24,10 +24,11 @@
 #     with hash checking, hence the explicit check instead.)
 #   * The image's own constraints file (${HOME}/constraints.txt) is not applied: the lock
 #     was resolved on its own and pins other patch versions than Airflow's constraints, so
-#     pip would refuse the combination.  `pip check` afterwards is the safety net: the
-#     providers that come preinstalled in the image and are not in the lock (postgres,
-#     celery, fab, used by docker-compose.yml) must still be satisfied by the locked
-#     versions, or the build fails here rather than a task at night.
+#     pip would refuse the combination.  The providers docker-compose.yml uses (postgres,
+#     celery, fab) are in the lock, so the image runs the versions the tests ran.  `pip
+#     check` afterwards is the safety net: every other provider the image comes with must
+#     still be satisfied by the locked versions, or the build fails here rather than a
+#     task at night.
 #
 # The code (dags/, plugins/, dbt_project/, expectations/) is copied in as well, so the image
 # runs a night on its own (any orchestrator, no bind mounts).  docker-compose.yml mounts the

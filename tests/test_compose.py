@@ -53,12 +53,6 @@ PROJECT_MOUNTS = {
     "./expectations": "/opt/airflow/expectations",
 }
 DATA_DIR = "/opt/airflow/data"
-# CLI groups that providers add; the image has these providers preinstalled, uv.lock
-# (and so .venv) does not.
-PROVIDER_GROUPS = {
-    "celery": "apache-airflow-providers-celery",
-    "users": "apache-airflow-providers-fab",
-}
 
 # Compose interpolation: `$$` is a literal dollar, `${NAME...}` and `$NAME` are variables.
 INTERPOLATION = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
@@ -188,7 +182,12 @@ print(json.dumps({"groups": sorted(groups.choices), "results": results}))
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        # as docker-compose.yml: `users create` comes from the FAB auth manager and
+        # `celery worker` from the celery provider, both in uv.lock
+        AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+        AIRFLOW__CORE__AUTH_MANAGER=(
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+        ),
     )
     completed = subprocess.run(
         [sys.executable, "-c", probe, json.dumps(airflow_command_lines)],
@@ -395,21 +394,8 @@ def test_the_init_migrates_the_database_and_creates_the_admin(airflow_command_li
 
 @pytest.mark.slow
 def test_the_services_run_real_airflow_3_commands(airflow_cli, airflow_command_lines):
-    core = [argv for argv in airflow_command_lines if argv[0] not in PROVIDER_GROUPS]
-    for expected in ("api-server", "scheduler", "dag-processor", "triggerer"):
-        assert [expected] in core
-    for argv in core:
-        assert airflow_cli["results"][" ".join(argv)] == "", argv
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("group", sorted(PROVIDER_GROUPS))
-def test_the_provider_commands_are_real_when_the_provider_is_installed(
-    airflow_cli, airflow_command_lines, group
-):
-    used = [argv for argv in airflow_command_lines if argv[0] == group]
-    assert used, f"`airflow {group}` is not used any more: drop it from PROVIDER_GROUPS"
-    if group not in airflow_cli["groups"]:
-        pytest.skip(f"{PROVIDER_GROUPS[group]} is in the image but not in uv.lock")
-    for argv in used:
+    groups = {argv[0] for argv in airflow_command_lines}
+    for expected in ("api-server", "scheduler", "dag-processor", "triggerer", "celery", "users"):
+        assert expected in groups
+    for argv in airflow_command_lines:
         assert airflow_cli["results"][" ".join(argv)] == "", argv
