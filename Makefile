@@ -37,6 +37,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/airflow pools set next_steps_warehouse 1 "Next steps: one night writes the DuckDB warehouse at a time" >> $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 	touch $@
 
 generate: install ## write a sample export: DEMO_DATE, DEMO_ORDERS, DEMO_SEED

@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from next_steps.assets import MARTS, OUTREACH_FILES
-from next_steps.dag_defaults import default_args, run_step
+from next_steps.dag_defaults import default_args, run_step, warehouse_sensor, warehouse_task
 
 DOC_MD = """
 ### next_steps_nightly
@@ -25,6 +25,7 @@ processes the same night.
 |---|---|---|
 | `find_export` | waits up to `NEXT_STEPS_EXPORT_WAIT_MINUTES` for `landing/D/_SUCCESS` | `$NEXT_STEPS_LANDING_DIR/D/` |
 | `validate_export` | reads every file into DuckDB, checks its columns, runs the Great Expectations suite's row rules as SQL over every row and Great Expectations itself on a sample | `expectations/*.json`, results in `runs/D/validation/` |
+| `wait_for_warehouse` | waits (a sensor) while another night is between loading and publishing, then holds the warehouse for this night until it publishes | `.warehouse.duckdb.lease` beside the warehouse |
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
 | `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
 | `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic); updates the Asset `next_steps_marts` | `$NEXT_STEPS_WAREHOUSE` |
@@ -46,6 +47,12 @@ Re-running a night replaces that night's rows and files; it never duplicates the
 A task that fails for good logs one line naming the night, the task and the reason, and
 posts it to the webhook of the connection `next_steps_alerts` when there is one
 (`docs/production.md`).
+Nights take turns on the warehouse (pool `next_steps_warehouse`, and the lease that
+`wait_for_warehouse` takes), so a backfill or a cleared earlier night can run beside
+the schedule. A night waiting in `wait_for_warehouse` names the night it waits for; if
+that night's run was stopped half-way, re-run it from `wait_for_warehouse` (its lease
+is taken over), or, after `NEXT_STEPS_WAREHOUSE_LEASE_HOURS`, the waiting night fails
+and says how to free the lease.
 Who was listed, held out or left out, and why: `marts.outreach_log` and
 `marts.suppression_audit`; lift per campaign: `marts.campaign_performance`.
 """
@@ -56,7 +63,7 @@ Who was listed, held out or left out, and why: `marts.outreach_log` and
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=1,  # one DuckDB writer at a time
+    max_active_runs=1,  # nights in order; backfills take turns through the lease
     tags=["next_steps", "nightly", "dbt", "great_expectations"],
     default_args=default_args(),
     doc_md=DOC_MD,
@@ -74,19 +81,25 @@ def next_steps_nightly() -> None:
 
         return run_step(nightly.validate_export, date.fromisoformat(ds))
 
-    @task
+    @task.sensor(**warehouse_sensor())
+    def wait_for_warehouse(ds: str | None = None) -> bool:
+        from next_steps import nightly
+
+        return run_step(nightly.take_warehouse, date.fromisoformat(ds))
+
+    @task(**warehouse_task())
     def load_warehouse(ds: str | None = None) -> dict:
         from next_steps import nightly
 
         return run_step(nightly.load_export, date.fromisoformat(ds))
 
-    @task
+    @task(**warehouse_task())
     def build_models(ds: str | None = None) -> dict:
         from next_steps import nightly
 
         return run_step(nightly.build_models, date.fromisoformat(ds))
 
-    @task(outlets=[MARTS])
+    @task(outlets=[MARTS], **warehouse_task())
     def publish_warehouse(ds: str | None = None, *, outlet_events=None) -> str:
         from next_steps import nightly
 
@@ -118,6 +131,7 @@ def next_steps_nightly() -> None:
     (
         find_export()
         >> validate_export()
+        >> wait_for_warehouse()
         >> load_warehouse()
         >> build_models()
         >> publish_warehouse()

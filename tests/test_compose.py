@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from next_steps.config import Settings
+from next_steps.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -390,6 +391,14 @@ def test_every_long_running_service_has_a_health_check(services):
 def test_the_init_migrates_the_database_and_creates_the_admin(airflow_command_lines):
     assert ["db", "migrate"] in airflow_command_lines
     assert any(argv[:2] == ["users", "create"] for argv in airflow_command_lines)
+
+
+def test_the_init_and_make_create_the_pool_the_warehouse_tasks_use(airflow_command_lines):
+    """A task in a pool that does not exist is never scheduled."""
+    expected = ["pools", "set", WAREHOUSE_POOL, str(WAREHOUSE_POOL_SLOTS)]
+    assert [argv[:4] for argv in airflow_command_lines if argv[0] == "pools"] == [expected]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"airflow pools set {WAREHOUSE_POOL} {WAREHOUSE_POOL_SLOTS} " in makefile
 
 
 @pytest.mark.slow

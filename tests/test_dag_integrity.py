@@ -42,6 +42,7 @@ def test_nightly_dag_reads_as_the_data_flow(dag_bag):
     assert order == [
         "find_export",
         "validate_export",
+        "wait_for_warehouse",
         "load_warehouse",
         "build_models",
         "publish_warehouse",
@@ -97,3 +98,18 @@ def test_every_task_says_when_it_fails_for_good(dag_bag):
     for dag_id, dag in dag_bag.dags.items():
         for task in dag.tasks:
             assert on_task_failure in (task.on_failure_callback or []), f"{dag_id}.{task.task_id}"
+
+
+def test_the_tasks_that_write_the_warehouse_share_one_pool_and_give_the_lease_back(dag_bag):
+    from next_steps.dag_defaults import WAREHOUSE_POOL, give_back_warehouse
+
+    writers = {"load_warehouse", "build_models", "publish_warehouse"}
+    for dag_id, dag in dag_bag.dags.items():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback or []
+            if dag_id == "next_steps_nightly" and task.task_id in writers:
+                assert task.pool == WAREHOUSE_POOL, task.task_id
+                assert give_back_warehouse in callbacks, task.task_id
+            else:
+                assert task.pool == "default_pool", f"{dag_id}.{task.task_id}"
+                assert give_back_warehouse not in callbacks, f"{dag_id}.{task.task_id}"

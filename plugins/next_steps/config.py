@@ -18,6 +18,10 @@ NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation,
 NEXT_STEPS_DELIVERY_URL     ``<data>/delivered``: where ``next_steps_delivery`` copies
                             each night's outreach folder (an fsspec URL: a local
                             folder, ``s3://...``, ``sftp://...``)
+NEXT_STEPS_DELIVERY_CONN_ID (none): an Airflow connection that says where to deliver
+                            instead (extra ``url``) and holds its credentials
+NEXT_STEPS_WAREHOUSE_LEASE_HOURS ``6``: a night holding the warehouse longer than this
+                            has stopped half-way (see ``next_steps.warehouse_lease``)
 ==========================  =========================================================
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
@@ -74,6 +78,8 @@ class Settings:
     max_quarantine_share: float = 0.01
     duckdb_memory_limit: str = "3GB"
     delivery_url: str = ""
+    delivery_conn_id: str = ""
+    warehouse_lease_hours: float = 6.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,12 +102,19 @@ class Settings:
             duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip() or "3GB",
             delivery_url=env.get("NEXT_STEPS_DELIVERY_URL", "").strip()
             or str(data_dir / "delivered"),
+            delivery_conn_id=env.get("NEXT_STEPS_DELIVERY_CONN_ID", "").strip(),
+            warehouse_lease_hours=_number(env, "NEXT_STEPS_WAREHOUSE_LEASE_HOURS", 6.0),
         )
 
     @property
     def working_warehouse(self) -> Path:
         """Where a night is loaded and built before it is published (same folder)."""
         return self.warehouse.with_name(f".{self.warehouse.name}.building")
+
+    @property
+    def warehouse_lease(self) -> Path:
+        """Which night is between loading and publishing (``next_steps.warehouse_lease``)."""
+        return self.warehouse.with_name(f".{self.warehouse.name}.lease")
 
     def export_folder(self, night: date) -> Path:
         return self.landing_dir / night.isoformat()

@@ -23,3 +23,13 @@ class DbtBuildFailed(NightFailed):
 class ChecksDisagree(NightFailed):
     """Great Expectations and the SQL translation of its suite judged a row differently:
     a bug in ``next_steps.row_rules`` (a retry gives the same answer), never the export's."""
+
+
+class WarehouseBusy(Exception):
+    """Another night holds the warehouse (it is between loading and publishing): not a
+    failure, a lock.  ``wait_for_warehouse`` waits for it; anywhere else it is retried."""
+
+
+class WarehouseLeaseLost(NightFailed):
+    """The working copy belongs to another night now: this night must start again from
+    ``load_warehouse``."""

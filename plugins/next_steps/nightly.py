@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,17 +103,40 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
     return summary
 
 
+def take_warehouse(night: date, settings: Settings | None = None) -> bool:
+    """One poke of ``wait_for_warehouse``: True once the night holds the warehouse's
+    lease, False while another night holds it (see ``next_steps.warehouse_lease``)."""
+    from next_steps import warehouse_lease
+    from next_steps.errors import WarehouseBusy
+
+    settings = settings or Settings.from_env()
+    try:
+        warehouse_lease.take(
+            settings.warehouse_lease, night, timedelta(hours=settings.warehouse_lease_hours)
+        )
+    except WarehouseBusy as busy:
+        log.info("%s", busy)
+        return False
+    log.info("Night %s holds the warehouse until it publishes", night)
+    return True
+
+
 def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
     """Load the staged rows into ``raw.*`` of a fresh working copy of the warehouse.
 
     One transaction: either every file of the night is loaded or none is.  Rejected rows
     go to ``ops.quarantined_rows`` and ``quarantine/<D>/``; a file whose rejected share is
     above ``max_quarantine_share`` fails the night (its quarantine file is still written,
-    so the problem can be seen).
+    so the problem can be seen).  The night takes the warehouse's lease (it already
+    holds it after ``wait_for_warehouse``); while another night holds it, this raises
+    :class:`~next_steps.errors.WarehouseBusy`.
     """
-    from next_steps import warehouse
+    from next_steps import warehouse, warehouse_lease
 
     settings = settings or Settings.from_env()
+    warehouse_lease.take(
+        settings.warehouse_lease, night, timedelta(hours=settings.warehouse_lease_hours)
+    )
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
     warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
     loads: dict[str, warehouse.FileLoad] = {}
@@ -185,9 +208,11 @@ def build_models(night: date, settings: Settings | None = None) -> dict[str, int
     """``dbt build`` for the night, on the working copy of the warehouse."""
     from dataclasses import replace
 
+    from next_steps import warehouse_lease
     from next_steps.dbt_build import run_dbt_build
 
     settings = settings or Settings.from_env()
+    warehouse_lease.check(settings.warehouse_lease, night)
     if not settings.working_warehouse.exists():
         raise NightFailed(
             f"No working warehouse {settings.working_warehouse}: run load_warehouse for "
@@ -197,11 +222,14 @@ def build_models(night: date, settings: Settings | None = None) -> dict[str, int
 
 
 def publish_warehouse(night: date, settings: Settings | None = None) -> str:
-    """Swap the built night in for the warehouse BI tools read (an atomic rename)."""
-    from next_steps import warehouse
+    """Swap the built night in for the warehouse BI tools read (an atomic rename), and
+    give the warehouse's lease back."""
+    from next_steps import warehouse, warehouse_lease
 
     settings = settings or Settings.from_env()
+    warehouse_lease.check(settings.warehouse_lease, night)
     warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
+    warehouse_lease.give_back(settings.warehouse_lease, night)
     log.info("Published the warehouse with night %s: %s", night, settings.warehouse)
     return str(settings.warehouse)
 
@@ -310,10 +338,25 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
 def run_whole_night(night: date, run_id: str, settings: Settings | None = None) -> None:
     """Every step of the night in this process, in the DAG's order (for tests and
     benchmarks; operators run the DAG)."""
+    from next_steps import warehouse_lease
+
     settings = settings or Settings.from_env()
     find_export(night, settings)
     validate_export(night, settings)
-    load_export(night, settings)
-    build_models(night, settings)
-    publish_warehouse(night, settings)
+    try:
+        load_export(night, settings)
+        build_models(night, settings)
+        publish_warehouse(night, settings)
+    except BaseException:
+        warehouse_lease.give_back(settings.warehouse_lease, night)
+        raise
     write_outreach_files(night, run_id, settings)
+
+
+def give_back_warehouse(night: date, settings: Settings | None = None) -> bool:
+    """After a step between load and publish failed for good: the night gives the
+    warehouse's lease back (if it holds it), so that other nights can load."""
+    from next_steps import warehouse_lease
+
+    settings = settings or Settings.from_env()
+    return warehouse_lease.give_back(settings.warehouse_lease, night)
