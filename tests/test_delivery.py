@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import fsspec
 import pytest
 from test_outreach import LISTS, NIGHT
@@ -82,3 +85,52 @@ def test_a_file_changed_after_publishing_stops_the_delivery(settings, published,
 def test_a_night_that_was_not_published_is_not_delivered(settings, tmp_path):
     with pytest.raises(NightFailed, match="has no _SUCCESS"):
         deliver_night(NIGHT, settings, destination=str(tmp_path / "delivered"))
+
+
+def _delivery_connection(monkeypatch, settings, extra):
+    monkeypatch.setenv("AIRFLOW_CONN_NEXT_STEPS_OUTREACH_SHARE", json.dumps(extra))
+    return replace(settings, delivery_conn_id="next_steps_outreach_share")
+
+
+def test_an_airflow_connection_says_where_to_deliver(settings, published, tmp_path, monkeypatch):
+    share = tmp_path / "share"
+    connected = _delivery_connection(
+        monkeypatch, settings, {"conn_type": "fs", "extra": {"url": f"file://{share}"}}
+    )
+    result = deliver_night(NIGHT, connected)
+    assert _files(share / "2025-06-30") == _files(published)
+    assert result["destination"] == f"file://{share}/2025-06-30"
+    assert not (settings.data_dir / "delivered").exists()  # the URL setting is not used
+
+
+def test_a_scheme_no_provider_serves_goes_through_fsspec_with_the_connections_options(
+    settings, published, monkeypatch
+):
+    connected = _delivery_connection(
+        monkeypatch,
+        settings,
+        {"conn_type": "fs", "extra": {"url": "memory://share", "storage_options": {}}},
+    )
+    deliver_night(NIGHT, connected)
+    memory = fsspec.filesystem("memory")
+    assert memory.cat_file("/share/2025-06-30/_SUCCESS") == b""
+    memory.rm("/share", recursive=True)
+
+
+@pytest.mark.parametrize(
+    ("connection", "message"),
+    [
+        (None, "'next_steps_outreach_share', which does not exist"),
+        ({"conn_type": "fs", "extra": {}}, "has no extra 'url'"),
+    ],
+)
+def test_a_missing_or_incomplete_connection_fails_for_good_and_says_what_to_add(
+    settings, published, monkeypatch, connection, message
+):
+    if connection is None:
+        monkeypatch.delenv("AIRFLOW_CONN_NEXT_STEPS_OUTREACH_SHARE", raising=False)
+        connected = replace(settings, delivery_conn_id="next_steps_outreach_share")
+    else:
+        connected = _delivery_connection(monkeypatch, settings, connection)
+    with pytest.raises(NightFailed, match=message):
+        deliver_night(NIGHT, connected)

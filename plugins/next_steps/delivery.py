@@ -1,10 +1,20 @@
 """Deliver a night's outreach folder to where marketing's tools pick it up.
 
-The destination is an fsspec URL, ``NEXT_STEPS_DELIVERY_URL``: a local folder by default
-(``<data>/delivered``), or for instance ``s3://bucket/outreach`` (with ``s3fs``
-installed and AWS credentials in the environment) or
-``sftp://user@host/outreach`` (with ``sshfs``).  The night lands in
-``<destination>/<YYYY-MM-DD>/`` with the same layout as the published folder.
+The destination is either
+
+- an fsspec URL, ``NEXT_STEPS_DELIVERY_URL``: a local folder by default
+  (``<data>/delivered``), or for instance ``s3://bucket/outreach`` (with ``s3fs``
+  installed and AWS credentials in the environment) or ``sftp://user@host/outreach``
+  (with ``sshfs``); or
+- an Airflow connection, named by ``NEXT_STEPS_DELIVERY_CONN_ID``: its extra ``url`` says
+  where, and the connection holds the credentials.  For a scheme an Airflow provider
+  serves (``s3://`` with the Amazon provider, ``sftp://`` with the SFTP provider,
+  ``gs://``, ``abfs://``...) the filesystem comes from that provider, built from the
+  connection (an ``aws`` connection's key and secret, an ``sftp`` connection's host, user
+  and key); for any other scheme, fsspec's, with the extra ``storage_options``.
+
+The night lands in ``<destination>/<YYYY-MM-DD>/`` with the same layout as the published
+folder.
 
 Before anything is sent, every file is checked against the checksum in the night's
 ``manifest.json``.  The files go first, then ``manifest.json``, then ``_SUCCESS``, so
@@ -48,8 +58,15 @@ def deliver_night(
                 f"{source / file['path']} does not match the checksum in its manifest: "
                 "the folder changed after it was published; nothing was delivered."
             )
-    url = f"{(destination or settings.delivery_url).rstrip('/')}/{night.isoformat()}"
-    filesystem, root = fsspec.core.url_to_fs(url)
+    base, conn_id = destination or settings.delivery_url, None
+    if destination is None and settings.delivery_conn_id:
+        conn_id = settings.delivery_conn_id
+        base, storage_options = _connection_destination(conn_id)
+    url = f"{base.rstrip('/')}/{night.isoformat()}"
+    if conn_id is None:
+        filesystem, root = fsspec.core.url_to_fs(url)
+    else:
+        filesystem, root = _filesystem(url, conn_id, storage_options)
     if filesystem.exists(root):
         filesystem.rm(root, recursive=True)
     for relative in [file["path"] for file in files] + ["manifest.json"]:
@@ -60,3 +77,37 @@ def deliver_night(
     rows = sum(file["rows"] for file in files)
     log.info("Delivered night %s to %s: %d file(s), %d row(s)", night, url, len(files), rows)
     return {"destination": url, "files": len(files), "rows": rows}
+
+
+def _connection_destination(conn_id: str) -> tuple[str, dict[str, Any]]:
+    """The URL and fsspec options the delivery connection names."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        extra = Connection.get(conn_id).extra_dejson
+    except AirflowNotFoundException:
+        raise NightFailed(
+            f"NEXT_STEPS_DELIVERY_CONN_ID names the connection {conn_id!r}, which does not "
+            "exist: add it (docs/production.md, Assets and delivery), then clear the task."
+        ) from None
+    if not extra.get("url"):
+        raise NightFailed(
+            f"The connection {conn_id!r} has no extra 'url' saying where to deliver, e.g. "
+            '{"url": "s3://bucket/outreach"}: add it, then clear the task.'
+        )
+    return extra["url"], extra.get("storage_options") or {}
+
+
+def _filesystem(url: str, conn_id: str, storage_options: dict[str, Any]):
+    """An Airflow provider's filesystem for the scheme, built from the connection, or
+    fsspec's when no provider serves the scheme."""
+    import fsspec
+    from airflow.sdk.io.fs import get_fs, has_fs
+
+    scheme = fsspec.utils.get_protocol(url)
+    if has_fs(scheme):
+        filesystem = get_fs(scheme, conn_id, storage_options)
+    else:
+        filesystem = fsspec.filesystem(scheme, **storage_options)
+    return filesystem, filesystem._strip_protocol(url)
