@@ -32,7 +32,6 @@ from next_steps.dag_defaults import (
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
-REDIS_URL = "redis://127.0.0.1:6379/0"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 OPERATOR = "operator"
 
@@ -90,7 +89,8 @@ class AirflowStack:
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{OPERATOR}:admin",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
             AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
-            AIRFLOW__CELERY__BROKER_URL=REDIS_URL,
+            # a Redis database of its own, so no queue of another run is picked up
+            AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{secrets.randbelow(15) + 1}",
             AIRFLOW__CELERY__RESULT_BACKEND=f"db+postgresql://{PG['user']}@{PG['host']}/{self.database}",
             NEXT_STEPS_DATA_DIR=str(self.data),
             # a failure shows at once instead of after minutes of retries; another night

@@ -191,3 +191,27 @@ def test_the_result_equals_the_same_nights_run_one_by_one(stack, tmp_path):
             k: v for k, v in backfilled.items() if k.endswith(".csv")
         }
         assert one_by_one.keys() == backfilled.keys()
+
+
+def test_the_celery_executor_runs_a_night_on_the_local_redis(tmp_path):
+    """The same stack with the CeleryExecutor: tasks go through Redis to a Celery worker."""
+    stack = AirflowStack(tmp_path, executor="CeleryExecutor")
+    generate_nights(stack.data / "landing", LAST, 1, orders=1000, seed=5)
+    try:
+        stack.start(worker=True)
+        stack.wait_for_dag(NIGHTLY)
+        # yesterday's night, triggered before unpausing: the scheduler adds no run of its own
+        run = stack.api(
+            "POST", f"/dags/{NIGHTLY}/dagRuns", json={"logical_date": f"{LAST}T00:00:00Z"}
+        )
+        stack.api("PATCH", f"/dags/{NIGHTLY}", json={"is_paused": False})
+        (done,) = stack.wait_for_runs(NIGHTLY, 1, timeout=900)
+        assert done["dag_run_id"] == run["dag_run_id"]
+        tasks = stack.task_instances(NIGHTLY, run["dag_run_id"])
+        assert {ti["state"] for ti in tasks} == {"success"}
+        worker_log = (stack.home / "celery-worker.log").read_text(errors="replace")
+        for ti in tasks:  # every task ran in the Celery worker, not in the scheduler
+            assert ti["task_id"] in worker_log, ti["task_id"]
+        assert (stack.data / "outreach" / LAST.isoformat() / "_SUCCESS").exists()
+    finally:
+        stack.close()
