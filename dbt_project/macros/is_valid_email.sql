@@ -6,10 +6,10 @@
 -#}
 {% macro is_valid_email(column) -%}
     coalesce(
-        regexp_full_match(
-            trim({{ column }}),
+        {{ regex_full_match(
+            'trim(' ~ column ~ ')',
             '[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}'
-        ),
+        ) }},
         false
     )
 {%- endmacro %}

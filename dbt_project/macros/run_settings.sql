@@ -37,7 +37,7 @@
 
 {% macro purchase_window_start() -%}
     {#- Exclusive start of the purchase window: the window is (D - N months, D]. -#}
-    {{- return("cast(" ~ as_of_date() ~ " - interval " ~ purchase_window_months() ~ " month as date)") -}}
+    {{- return("cast(" ~ as_of_date() ~ " - interval '" ~ purchase_window_months() ~ " month' as date)") -}}
 {%- endmacro %}
 
 

@@ -12,7 +12,8 @@ segment_bands as (
 
 purchase_counts as (
 
-    select unnest(range(1, 1001)) as purchase_count
+    select purchase_count
+    from generate_series(1, 1000) as purchase_counts (purchase_count)
 
 ),
 
@@ -44,7 +45,8 @@ band_problems as (
 
 rule_segments as (
 
-    select unnest(['lapsed', 'no_purchase']) as segment
+    select segment
+    from (values ('lapsed'), ('no_purchase')) as rule_segments (segment)
 
 ),
 
