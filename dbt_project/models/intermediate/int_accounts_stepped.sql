@@ -130,7 +130,9 @@ accounts_with_steps as (
         ) as reason,
         coalesce(chosen_steps.rule_id, 'no_step') as rule_id,
         chosen_steps.step_priority,
-        {{ as_of_date() }} - segmented_accounts.last_purchase_date as days_since_last_purchase,
+        cast(
+            {{ as_of_date() }} - segmented_accounts.last_purchase_date as bigint
+        ) as days_since_last_purchase,
         accounts.account_status,
         coalesce(accounts.is_email_opted_in, false) as is_email_opted_in,
         {{ is_valid_email('accounts.email') }} as has_valid_email,

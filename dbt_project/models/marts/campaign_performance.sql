@@ -243,8 +243,9 @@ rated as (
 
     select
         counted.*,
-        listed_converted * 1.0 / nullif(listed, 0) as listed_conversion_rate,
-        holdout_converted * 1.0 / nullif(holdout, 0) as holdout_conversion_rate
+        -- floating point on every warehouse (PostgreSQL divides whole numbers into a whole number)
+        cast(listed_converted as double precision) / nullif(listed, 0) as listed_conversion_rate,
+        cast(holdout_converted as double precision) / nullif(holdout, 0) as holdout_conversion_rate
 
     from counted
 
