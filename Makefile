@@ -21,7 +21,7 @@ DEMO_DATE ?= $(shell date -u -d yesterday +%F)
 DEMO_ORDERS ?= 100000
 DEMO_SEED ?= 42
 
-.PHONY: help install demo generate run test lint bench clean
+.PHONY: help install browser demo generate run test lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,8 +52,15 @@ demo: ## generate a sample export and run its night end to end
 	$(MAKE) generate
 	$(MAKE) run DATE=$(DEMO_DATE)
 
-test: install ## run the whole test suite
+test: install browser ## run the whole test suite
 	$(BIN)/python -m pytest
+
+# Debian's chromium and chromedriver, for the report's tests (headless); root or sudo.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$$SUDO apt-get install -y -qq chromium chromium-driver > /dev/null; }
 
 SIZES ?= 100000,1000000,10000000
 bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000

@@ -49,7 +49,8 @@ def next_steps_delivery() -> None:
         from next_steps.delivery import deliver_night
 
         nights = sorted({event.extra["night"] for event in triggering_asset_events[OUTREACH_FILES]})
-        return [run_step(deliver_night, date.fromisoformat(night)) for night in nights]
+        # timings are the nightly run's (runs/<D>/timings.json)
+        return [run_step(deliver_night, date.fromisoformat(night), timed=False) for night in nights]
 
     deliver_outreach_files()
 

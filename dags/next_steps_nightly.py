@@ -85,7 +85,7 @@ def next_steps_nightly() -> None:
     def wait_for_warehouse(ds: str | None = None) -> bool:
         from next_steps import nightly
 
-        return run_step(nightly.take_warehouse, date.fromisoformat(ds))
+        return run_step(nightly.take_warehouse, date.fromisoformat(ds), timed=False)
 
     @task(**warehouse_task())
     def load_warehouse(ds: str | None = None) -> dict:

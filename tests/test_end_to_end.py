@@ -349,3 +349,76 @@ def test_the_night_publishes_its_assets_with_the_night_it_built(night_run):
         len(manifest["files"]),
         manifest["total_rows"],
     )
+
+
+def test_the_report_beside_the_files_shows_the_warehouses_numbers(night_run, browser):
+    from selenium.webdriver.common.by import By
+
+    folder = night_run["data"] / "outreach" / NIGHT.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["report"]["path"] == "report.html"
+    browser.get((folder / "report.html").as_uri())
+
+    def values(selector: str, attribute: str = "data-label") -> dict:
+        return {
+            element.get_attribute(attribute): element.get_attribute("data-value")
+            for element in browser.find_elements(By.CSS_SELECTOR, selector)
+        }
+
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
+
+        def query(sql: str) -> list[tuple]:
+            return con.execute(sql, [NIGHT]).fetchall()
+
+        summary = query(
+            "select segment, accounts, orders, revenue from marts.segment_summary "
+            "where as_of_date = ?"
+        )
+        stages = dict(
+            query(
+                "select stage, count(*) from marts.journey_stages where as_of_date = ? group by 1"
+            )
+        )
+        listed = dict(
+            query(
+                "select campaign, count(*) from marts.outreach_log where as_of_date = ? "
+                "and outcome = 'listed' group by 1"
+            )
+        )
+        left_out = dict(
+            query(
+                "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
+                "group by 1"
+            )
+        )
+        audit = query(
+            "select file_name, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
+            "where export_date = ?"
+        )
+    for segment, accounts, orders, revenue in summary:
+        row = browser.find_element(By.CSS_SELECTOR, f'tr[data-segment="{segment}"]')
+        cells = [td.get_attribute("data-value") for td in row.find_elements(By.TAG_NAME, "td")]
+        assert [int(cells[1]), int(cells[2]), Decimal(cells[3])] == [accounts, orders, revenue]
+    assert values("#chart-segment-accounts rect") == {s: str(a) for s, a, _, _ in summary}
+    assert {k: int(v) for k, v in values("#chart-funnel rect").items() if int(v)} == stages
+    assert {
+        k: int(v) for k, v in values('#chart-campaigns rect[data-outcome="listed"]').items()
+    } == listed
+    table = {
+        tr.find_elements(By.TAG_NAME, "td")[0].text: int(
+            tr.find_elements(By.TAG_NAME, "td")[1].get_attribute("data-value")
+        )
+        for tr in browser.find_elements(By.CSS_SELECTOR, "#left-out tbody tr")
+    }
+    assert table == left_out
+    for file_name, read, loaded, quarantined in audit:
+        row = next(
+            tr
+            for tr in browser.find_elements(By.CSS_SELECTOR, "#data-quality tbody tr")
+            if tr.find_element(By.TAG_NAME, "td").text == file_name
+        )
+        cells = [td.get_attribute("data-value") for td in row.find_elements(By.TAG_NAME, "td")]
+        assert [int(c) for c in cells[1:4]] == [read, loaded, quarantined]
+    steps = browser.find_element(By.ID, "timings").text
+    for step in ("validate_export", "load_warehouse", "build_models", "publish_warehouse"):
+        assert step in steps

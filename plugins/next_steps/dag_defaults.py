@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from next_steps.alerts import on_task_failure
@@ -78,14 +78,38 @@ def warehouse_sensor() -> dict[str, Any]:
     }
 
 
-def run_step(function, *args):
-    """Run a pipeline step; a bad-input failure (``NightFailed``) is final, so Airflow
-    does not retry it: retrying cannot fix an export.  Anything else is retried."""
+def run_step(function, night: date, *args, timed: bool = True):
+    """Run a pipeline step for ``night``; a bad-input failure (``NightFailed``) is final,
+    so Airflow does not retry it: retrying cannot fix an export.  Anything else is
+    retried.  A step that succeeds inside a task is timed into the night's
+    ``runs/<D>/timings.json`` (for the report); ``timed=False`` for sensor pokes."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from next_steps.errors import NightFailed
 
+    started = datetime.now(UTC)
     try:
-        return function(*args)
+        result = function(night, *args)
     except NightFailed as exc:
         raise AirflowFailException(str(exc)) from exc
+    if timed:
+        _record_timing(night, started)
+    return result
+
+
+def _record_timing(night: date, started: datetime) -> None:
+    """Into the night's timings, under the running task's id; never fails the task."""
+    from next_steps import report
+
+    try:
+        from airflow.sdk import get_current_context
+
+        context = get_current_context()
+    except Exception:  # not inside an Airflow task: nothing to record
+        return
+    try:
+        report.record_timing(
+            night, context["ti"].task_id, context["run_id"], started, datetime.now(UTC)
+        )
+    except Exception as exc:
+        log.warning("Could not record the timing of %s: %s", context["ti"].task_id, exc)

@@ -32,7 +32,7 @@ from typing import Any
 from next_steps.config import Settings
 from next_steps.contract import SUCCESS_MARKER
 from next_steps.errors import NightFailed
-from next_steps.outreach import published_files, sha256_of
+from next_steps.outreach import published_manifest, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,16 @@ def deliver_night(
 
     settings = settings or Settings.from_env()
     source = settings.outreach_folder(night)
-    files = published_files(source)
-    if files is None:
+    manifest = published_manifest(source)
+    if manifest is None:
         raise NightFailed(
             f"{source} has no {SUCCESS_MARKER}: night {night} has no published outreach "
             "folder, so nothing was delivered."
         )
-    for file in files:
+    files = manifest["files"]
+    # the lists, and the night's report when the manifest names one
+    checked = files + ([manifest["report"]] if manifest.get("report") else [])
+    for file in checked:
         if sha256_of(source / file["path"]) != file["sha256"]:
             raise NightFailed(
                 f"{source / file['path']} does not match the checksum in its manifest: "
@@ -69,7 +72,7 @@ def deliver_night(
         filesystem, root = _filesystem(url, conn_id, storage_options)
     if filesystem.exists(root):
         filesystem.rm(root, recursive=True)
-    for relative in [file["path"] for file in files] + ["manifest.json"]:
+    for relative in [file["path"] for file in checked] + ["manifest.json"]:
         target = f"{root}/{relative}"
         filesystem.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         filesystem.put_file(str(Path(source, relative)), target)

@@ -237,38 +237,42 @@ def publish_warehouse(night: date, settings: Settings | None = None) -> str:
 def write_outreach_files(
     night: date, run_id: str, settings: Settings | None = None
 ) -> dict[str, Any]:
-    from next_steps import outreach, warehouse
+    """Publish the night's outreach folder (lists, ``report.html``, manifest), and the
+    folders of later nights whose lists building D changed."""
+    from next_steps import outreach, report, warehouse
 
     settings = settings or Settings.from_env()
     connection = warehouse.connect(settings.warehouse, read_only=True)
     try:
         lists = outreach.fetch_lists(connection, night)
+        files = []
+        republished = []
+        for listing_night, night_lists in lists.items():
+            written = outreach.publish_night(
+                night_lists,
+                settings.outreach_dir,
+                listing_night,
+                run_id,
+                settings.export_folder(listing_night),
+                only_if_changed=listing_night != night,
+                report_html=report.render(report.gather(connection, listing_night, settings)),
+            )
+            if listing_night == night:
+                files = written
+            elif written is not None:
+                republished.append(listing_night.isoformat())
+                log.warning(
+                    "Wrote the outreach folder of %s, a later night already built: its lists "
+                    "were recomputed with %s (cool-down and new steps depend on earlier "
+                    "nights) and differ from its published folder, or it had none",
+                    listing_night,
+                    night,
+                )
     finally:
         connection.close()
-    files = []
-    republished = []
-    for listing_night, night_lists in lists.items():
-        written = outreach.publish_night(
-            night_lists,
-            settings.outreach_dir,
-            listing_night,
-            run_id,
-            settings.export_folder(listing_night),
-            only_if_changed=listing_night != night,
-        )
-        if listing_night == night:
-            files = written
-        elif written is not None:
-            republished.append(listing_night.isoformat())
-            log.warning(
-                "Wrote the outreach folder of %s, a later night already built: its lists "
-                "were recomputed with %s (cool-down and new steps depend on earlier nights) "
-                "and differ from its published folder, or it had none",
-                listing_night,
-                night,
-            )
     for file in files:
         log.info("Wrote %s: %d rows", file.path, file.rows)
+    log.info("Wrote %s", settings.outreach_folder(night) / outreach.REPORT_NAME)
     return {
         "folder": str(settings.outreach_folder(night)),
         "files": {file.path: file.rows for file in files},

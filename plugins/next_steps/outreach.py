@@ -3,6 +3,7 @@
 Layout (``shared/DESIGN.md``, output contract)::
 
     <outreach>/<YYYY-MM-DD>/<campaign>/<campaign>__<segment>.csv
+    <outreach>/<YYYY-MM-DD>/report.html        the night's report (next_steps.report)
     <outreach>/<YYYY-MM-DD>/manifest.json      files, row counts, sha256, run id, export
     <outreach>/<YYYY-MM-DD>/_SUCCESS           written last
 
@@ -33,6 +34,7 @@ from next_steps.contract import SUCCESS_MARKER
 from next_steps.private_files import DIR_MODE, write_private, write_private_json
 
 OUTREACH_MODEL = "pump.pump_outreach_lists"
+REPORT_NAME = "report.html"
 FILE_COLUMNS = (
     "account_id",
     "first_name",
@@ -104,8 +106,10 @@ def write_night(
     night: date,
     run_id: str,
     source_export: Path,
+    report_html: str | None = None,
 ) -> list[OutreachFile]:
-    """Write the files, manifest and ``_SUCCESS`` of one night into ``folder`` (new)."""
+    """Write the files, the report, manifest and ``_SUCCESS`` of one night into
+    ``folder`` (new)."""
     files: list[OutreachFile] = []
     for (campaign, segment), rows in sorted(lists.items()):
         relative = Path(campaign) / f"{campaign}__{segment}.csv"
@@ -125,6 +129,12 @@ def write_night(
                 campaign, segment, relative.as_posix(), len(rows), sha256_of(folder / relative)
             )
         )
+    report = None
+    if report_html is not None:
+        write_private(
+            folder / REPORT_NAME, lambda handle: handle.write(report_html), exclusive=True
+        )
+        report = {"path": REPORT_NAME, "sha256": sha256_of(folder / REPORT_NAME)}
     manifest = {
         "as_of_date": night.isoformat(),
         "export_date": night.isoformat(),
@@ -133,18 +143,25 @@ def write_night(
         "columns": list(FILE_COLUMNS),
         "files": [file.__dict__ for file in files],
         "total_rows": sum(file.rows for file in files),
+        "report": report,
     }
     write_private_json(folder / "manifest.json", manifest, exclusive=True)
     write_private(folder / SUCCESS_MARKER, lambda handle: None, exclusive=True)
     return files
 
 
-def published_files(folder: Path) -> list[dict] | None:
-    """The file list of a published night's manifest, or None when there is none."""
+def published_manifest(folder: Path) -> dict | None:
+    """A published night's manifest, or None when there is none."""
     manifest = folder / "manifest.json"
     if not (folder / SUCCESS_MARKER).exists() or not manifest.exists():
         return None
-    return json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def published_files(folder: Path) -> list[dict] | None:
+    """The file list of a published night's manifest, or None when there is none."""
+    manifest = published_manifest(folder)
+    return None if manifest is None else manifest["files"]
 
 
 def publish_night(
@@ -155,6 +172,7 @@ def publish_night(
     source_export: Path,
     *,
     only_if_changed: bool = False,
+    report_html: str | None = None,
 ) -> list[OutreachFile] | None:
     """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``.
 
@@ -170,7 +188,7 @@ def publish_night(
     incoming = outreach_dir / f".incoming-{night.isoformat()}-{token}"
     target = outreach_dir / night.isoformat()
     try:
-        files = write_night(lists, incoming, night, run_id, source_export)
+        files = write_night(lists, incoming, night, run_id, source_export, report_html)
         if only_if_changed and published_files(target) == [file.__dict__ for file in files]:
             return None
         os.chmod(incoming, DIR_MODE)

@@ -1,0 +1,606 @@
+"""The night's report: one self-contained ``report.html`` beside the outreach files.
+
+For the people who use the night every morning and do not read SQL: the segment table
+and its change against the same night a month earlier, charts (segment sizes and
+revenue, the journey funnel, segment migration, campaign list sizes, lift per campaign
+against its holdout), who was left out and why, the data-quality results and the run's
+timings.  Everything is inline (CSS and SVG charts, no script, no font or image from
+elsewhere), so it opens from a file share with no server and no internet.  It reports
+counts and sums only, never a person.
+
+Every number comes from the published warehouse (``marts.*``, ``ops.load_audit``) and the
+night's run folder (validation results, dbt run results, step timings); each chart's
+bars carry their value in ``data-value`` and each figure cell in ``data-value`` too, so
+a test can hold the rendered page against the warehouse.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from next_steps.config import Settings
+from next_steps.private_files import write_private_json
+
+JOURNEY_STAGES = ("try", "buy", "repeat", "refer")
+OUTCOMES = ("listed", "holdout", "suppressed")
+LIFT_WINDOW_DAYS = 30
+PALETTE = {"listed": "#2f6f9f", "holdout": "#e39b2d", "suppressed": "#b9b9b9"}
+
+
+def month_earlier(night: date) -> date:
+    """The same day a month earlier (the month's last day when it is shorter)."""
+    year, month = (night.year, night.month - 1) if night.month > 1 else (night.year - 1, 12)
+    return date(year, month, min(night.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class ReportData:
+    night: date
+    earlier: date
+    segments: list[dict[str, Any]]
+    earlier_segments: dict[str, dict[str, Any]] | None
+    funnel: list[tuple[str, int]]
+    migration_month: date | None
+    migration: list[tuple[str, str, int]]
+    segment_order: list[str]
+    campaigns: list[dict[str, Any]]
+    lift: list[dict[str, Any]]
+    left_out: list[tuple[str, int]]
+    files: list[dict[str, Any]]
+    tests: dict[str, int]
+    timings: list[tuple[str, float]]
+
+
+def _rows(connection, query: str, parameters: list) -> list[dict[str, Any]]:
+    cursor = connection.execute(query, parameters)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def gather(connection, night: date, settings: Settings) -> ReportData:
+    """Read the night's figures from the warehouse (a read-only connection) and its run
+    folder."""
+    earlier = month_earlier(night)
+    segment_query = (
+        "select segment, accounts, orders, revenue, average_order_value, revenue_share "
+        "from marts.segment_summary where as_of_date = ? order by segment_sort_order, segment"
+    )
+    segments = _rows(connection, segment_query, [night])
+    earlier_rows = _rows(connection, segment_query, [earlier])
+    stage_counts = dict(
+        connection.execute(
+            "select stage, count(*) from marts.journey_stages where as_of_date = ? group by 1",
+            [night],
+        ).fetchall()
+    )
+    month = connection.execute(
+        "select max(as_of_month) from marts.segment_migration_monthly where as_of_month <= ?",
+        [night],
+    ).fetchall()[0][0]
+    migration = connection.execute(
+        "select from_segment, to_segment, accounts from marts.segment_migration_monthly "
+        "where as_of_month = ? order by 1, 2",
+        [month],
+    ).fetchall()
+    campaigns = _rows(
+        connection,
+        "select campaign, "
+        "count(*) filter (where outcome = 'listed') as listed, "
+        "count(*) filter (where outcome = 'holdout') as holdout, "
+        "count(*) filter (where outcome = 'suppressed') as suppressed "
+        "from marts.outreach_log where as_of_date = ? group by campaign order by campaign",
+        [night],
+    )
+    lift = _rows(
+        connection,
+        "select campaign, sum(listed) as listed, sum(holdout) as holdout, "
+        "sum(listed_converted) as listed_converted, "
+        "sum(holdout_converted) as holdout_converted, "
+        "count(distinct listing_date) as listing_nights "
+        "from marts.campaign_performance "
+        "where window_days = ? and is_window_complete and listing_date <= ? "
+        "group by campaign order by campaign",
+        [LIFT_WINDOW_DAYS, night],
+    )
+    for row in lift:
+        row["listed_rate"] = row["listed_converted"] / row["listed"] if row["listed"] else None
+        row["holdout_rate"] = row["holdout_converted"] / row["holdout"] if row["holdout"] else None
+        row["lift"] = (
+            row["listed_rate"] - row["holdout_rate"]
+            if row["listed_rate"] is not None and row["holdout_rate"] is not None
+            else None
+        )
+    left_out = connection.execute(
+        "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
+        "group by reason order by 2 desc, 1",
+        [night],
+    ).fetchall()
+    files = _rows(
+        connection,
+        "select file_name, rows_read, rows_loaded, rows_quarantined, rows_held, rows_flagged, "
+        "checks_run, checks_failed from ops.load_audit where export_date = ? order by file_name",
+        [night],
+    )
+    order = [
+        name
+        for (name,) in connection.execute(
+            "select segment from reference.segment_bands order by sort_order"
+        ).fetchall()
+    ]
+    return ReportData(
+        night=night,
+        earlier=earlier,
+        segments=segments,
+        earlier_segments={row["segment"]: row for row in earlier_rows} or None,
+        funnel=[(stage, int(stage_counts.get(stage, 0))) for stage in JOURNEY_STAGES],
+        migration_month=month,
+        migration=[(a, b, int(n)) for a, b, n in migration],
+        segment_order=order,
+        campaigns=campaigns,
+        lift=lift,
+        left_out=[(reason, int(n)) for reason, n in left_out],
+        files=files,
+        tests=_dbt_results(settings.run_folder(night) / "dbt" / "run_results.json"),
+        timings=read_timings(settings, night),
+    )
+
+
+def _dbt_results(path: Path) -> dict[str, int]:
+    """Data tests of the night's dbt build, by status."""
+    if not path.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+        if result["unique_id"].startswith("test."):
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return counts
+
+
+def timings_path(settings: Settings, night: date) -> Path:
+    return settings.run_folder(night) / "timings.json"
+
+
+def read_timings(settings: Settings, night: date) -> list[tuple[str, float]]:
+    """The steps of the night's latest run, in the order they finished, with seconds."""
+    path = timings_path(settings, night)
+    if not path.exists():
+        return []
+    steps = json.loads(path.read_text(encoding="utf-8"))["steps"]
+    ordered = sorted(steps.items(), key=lambda item: item[1]["finished"])
+    return [(step, float(entry["seconds"])) for step, entry in ordered]
+
+
+def record_timing(
+    night: date,
+    step: str,
+    run_id: str,
+    started: datetime,
+    finished: datetime,
+    settings: Settings | None = None,
+) -> None:
+    """Add a step's time to the night's ``timings.json``; a new run starts a new file."""
+    settings = settings or Settings.from_env()
+    path = timings_path(settings, night)
+    timings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if timings.get("run_id") != run_id:
+        timings = {"run_id": run_id, "steps": {}}
+    timings["steps"][step] = {
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "seconds": round((finished - started).total_seconds(), 3),
+    }
+    write_private_json(path, timings)
+
+
+# --- rendering -----------------------------------------------------------------------
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1d;
+margin:2rem auto;max-width:68rem;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;
+border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.lede{color:#555;margin-top:0}
+table{border-collapse:collapse;margin:.6rem 0}th,td{padding:.25rem .7rem;
+border-bottom:1px solid #eee;text-align:right}th:first-child,td:first-child{text-align:left}
+thead th{border-bottom:2px solid #ccc;font-weight:600}
+.up{color:#23733b}.down{color:#a8322d}.muted{color:#777}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:.6rem 0}
+figcaption{font-weight:600;margin-bottom:.3rem}
+svg text{font:12px system-ui,sans-serif;fill:#1d1d1d}
+.legend span{display:inline-block;margin-right:1rem}
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;
+vertical-align:-.1rem}
+@media print{body{margin:0}h2{break-after:avoid}figure,table{break-inside:avoid}}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _number(value: Any, decimals: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):,.{decimals}f}" if decimals else f"{int(value):,}"
+
+
+def _percent(value: Any, decimals: int = 1) -> str:
+    return "–" if value is None else f"{float(value) * 100:.{decimals}f} %"
+
+
+def _cell(value: Any, text: str, css: str = "") -> str:
+    data = "" if value is None else f' data-value="{_e(value)}"'
+    klass = f' class="{css}"' if css else ""
+    return f"<td{data}{klass}>{_e(text)}</td>"
+
+
+def _change(now: Any, before: Any, decimals: int = 0, percent: bool = False) -> str:
+    if now is None or before is None:
+        return _cell(None, "–", "muted")
+    delta = float(now) - float(before)
+    css = "up" if delta > 0 else "down" if delta < 0 else "muted"
+    text = (
+        f"{delta * 100:+.1f} pp"
+        if percent
+        else f"{delta:+,.{decimals}f}"
+        if decimals
+        else f"{round(delta):+,}"
+    )
+    return _cell(round(delta, 6), text, css)
+
+
+def bar_chart(
+    chart_id: str,
+    items: list[tuple[str, float]],
+    *,
+    title: str,
+    decimals: int = 0,
+    color: str = "#2f6f9f",
+    width: int = 460,
+) -> str:
+    """A horizontal bar per item, its value written at the end of the bar."""
+    label_width, row, top = 150, 26, 6
+    plot = width - label_width - 90
+    height = top * 2 + row * max(len(items), 1)
+    largest = max((float(value) for _, value in items), default=0) or 1
+    parts = []
+    for index, (label, value) in enumerate(items):
+        y = top + index * row
+        length = max(float(value) / largest * plot, 0)
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">{_e(label)}</text>'
+            f'<rect class="bar" data-label="{_e(label)}" data-value="{_e(value)}" '
+            f'x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row - 8}" '
+            f'fill="{color}"><title>{_e(label)}: {_number(value, decimals)}</title></rect>'
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}">'
+            f"{_number(value, decimals)}</text>"
+        )
+    return _figure(chart_id, title, width, height, "".join(parts), len(items))
+
+
+def _figure(chart_id: str, title: str, width: int, height: int, body: str, items: int) -> str:
+    return (
+        f'<figure class="chart" id="{chart_id}" data-items="{items}">'
+        f"<figcaption>{_e(title)}</figcaption>"
+        f'<svg role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
+        "</figure>"
+    )
+
+
+def funnel_chart(stages: list[tuple[str, int]]) -> str:
+    """The journey funnel: one centred bar per stage, with its share of all accounts."""
+    width, row, top = 520, 34, 6
+    height = top * 2 + row * len(stages)
+    largest = max((count for _, count in stages), default=0) or 1
+    total = sum(count for _, count in stages) or 1
+    parts = []
+    for index, (stage, count) in enumerate(stages):
+        y = top + index * row
+        length = max(count / largest * 300, 1 if count else 0)
+        x = 80 + (300 - length) / 2
+        parts.append(
+            f'<text x="70" y="{y + 21}" text-anchor="end">{_e(stage)}</text>'
+            f'<rect class="bar" data-label="{_e(stage)}" data-value="{count}" x="{x:.1f}" '
+            f'y="{y + 4}" width="{length:.1f}" height="{row - 8}" fill="#5b8c5a">'
+            f"<title>{_e(stage)}: {count:,}</title></rect>"
+            f'<text x="390" y="{y + 21}">{count:,} ({count / total:.0%})</text>'
+        )
+    return _figure(
+        "chart-funnel",
+        "Journey stages (accounts; share of all)",
+        width,
+        height,
+        "".join(parts),
+        len(stages),
+    )
+
+
+def migration_chart(moves: list[tuple[str, str, int]], order: list[str], month: date | None) -> str:
+    """Segment migration as a grid: rows are where accounts came from, columns where
+    they went; the darker the cell, the more accounts."""
+    seen = {segment for move in moves for segment in move[:2]}
+    segments = [s for s in order if s in seen] + sorted(seen - set(order))
+    cell, left, top = 46, 110, 70
+    width, height = left + cell * len(segments) + 10, top + cell * len(segments) + 10
+    largest = max((n for _, _, n in moves), default=0) or 1
+    counts = {(a, b): n for a, b, n in moves}
+    parts = [
+        f'<text x="{left - 8}" y="{top - 8}" text-anchor="end" class="muted">from \\ to</text>'
+    ]
+    for index, segment in enumerate(segments):
+        parts.append(
+            f'<text x="{left + index * cell + cell / 2}" y="{top - 8}" '
+            f'text-anchor="middle">{_e(segment)}</text>'
+            f'<text x="{left - 8}" y="{top + index * cell + cell / 2 + 4}" '
+            f'text-anchor="end">{_e(segment)}</text>'
+        )
+    for row, source in enumerate(segments):
+        for column, target in enumerate(segments):
+            n = counts.get((source, target))
+            if n is None:
+                continue
+            shade = 0.12 + 0.88 * n / largest
+            x, y = left + column * cell, top + row * cell
+            parts.append(
+                f'<rect class="cell" data-from="{_e(source)}" data-to="{_e(target)}" '
+                f'data-value="{n}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="#2f6f9f" fill-opacity="{shade:.2f}">'
+                f"<title>{_e(source)} → {_e(target)}: {n:,}</title></rect>"
+                f'<text x="{x + cell / 2 - 1}" y="{y + cell / 2 + 3}" text-anchor="middle">'
+                f"{n:,}</text>"
+            )
+    title = (
+        f"Segment migration, {month:%B %Y} (accounts that moved)"
+        if month
+        else "Segment migration (no month yet)"
+    )
+    return _figure("chart-migration", title, width, height, "".join(parts), len(moves))
+
+
+def campaign_chart(campaigns: list[dict[str, Any]]) -> str:
+    """Per campaign, a bar split into listed, held out and suppressed people."""
+    label_width, row, top, width = 170, 26, 6, 560
+    plot = width - label_width - 80
+    height = top * 2 + row * max(len(campaigns), 1)
+    largest = max((sum(c[o] for o in OUTCOMES) for c in campaigns), default=0) or 1
+    parts = []
+    for index, campaign in enumerate(campaigns):
+        y, x = top + index * row, float(label_width)
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">'
+            f"{_e(campaign['campaign'])}</text>"
+        )
+        for outcome in OUTCOMES:
+            length = campaign[outcome] / largest * plot
+            parts.append(
+                f'<rect class="bar" data-label="{_e(campaign["campaign"])}" '
+                f'data-outcome="{outcome}" data-value="{campaign[outcome]}" x="{x:.1f}" '
+                f'y="{y + 4}" width="{length:.1f}" height="{row - 8}" '
+                f'fill="{PALETTE[outcome]}"><title>{_e(campaign["campaign"])}, {outcome}: '
+                f"{campaign[outcome]:,}</title></rect>"
+            )
+            x += length
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 17}">{campaign["listed"]:,}</text>')
+    legend = "".join(f'<span><i style="background:{PALETTE[o]}"></i>{o}</span>' for o in OUTCOMES)
+    figure = _figure(
+        "chart-campaigns",
+        "Campaign list sizes tonight (listed, held out, suppressed)",
+        width,
+        height,
+        "".join(parts),
+        len(campaigns),
+    )
+    return figure.replace("</figure>", f'<div class="legend">{legend}</div></figure>')
+
+
+def lift_chart(lift: list[dict[str, Any]]) -> str:
+    """Conversion rate of the listed people against their holdout, per campaign."""
+    label_width, row, top, width = 170, 40, 6, 560
+    plot = width - label_width - 120
+    height = top * 2 + row * max(len(lift), 1)
+    largest = (
+        max((r[k] or 0 for r in lift for k in ("listed_rate", "holdout_rate")), default=0) or 1
+    )
+    parts = []
+    for index, campaign in enumerate(lift):
+        y = top + index * row
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 22}" text-anchor="end">'
+            f"{_e(campaign['campaign'])}</text>"
+        )
+        for offset, group in ((3, "listed"), (19, "holdout")):
+            rate = campaign[f"{group}_rate"]
+            length = (rate or 0) / largest * plot
+            parts.append(
+                f'<rect class="bar" data-label="{_e(campaign["campaign"])}" '
+                f'data-group="{group}" data-value="{rate if rate is not None else ""}" '
+                f'x="{label_width}" y="{y + offset}" width="{length:.1f}" height="14" '
+                f'fill="{PALETTE[group]}"><title>{_e(campaign["campaign"])}, {group}: '
+                f"{_percent(rate)} of {campaign[group]:,}</title></rect>"
+                f'<text x="{label_width + length + 6:.1f}" y="{y + offset + 12}">'
+                f"{_percent(rate)} of {campaign[group]:,}</text>"
+            )
+    legend = "".join(
+        f'<span><i style="background:{PALETTE[g]}"></i>{g}</span>' for g in ("listed", "holdout")
+    )
+    figure = _figure(
+        "chart-lift",
+        f"Conversion within {LIFT_WINDOW_DAYS} days: listed against holdout",
+        width,
+        height,
+        "".join(parts),
+        len(lift),
+    )
+    return figure.replace("</figure>", f'<div class="legend">{legend}</div></figure>')
+
+
+def _segment_table(data: ReportData) -> str:
+    before = data.earlier_segments or {}
+    head = (
+        "<thead><tr><th>segment</th><th>accounts</th><th>orders</th><th>revenue</th>"
+        "<th>avg order value</th><th>revenue share</th><th>accounts vs month before</th>"
+        "<th>revenue vs month before</th><th>share vs month before</th></tr></thead>"
+    )
+    body = []
+    for row in data.segments:
+        old = before.get(row["segment"], {})
+        body.append(
+            f'<tr data-segment="{_e(row["segment"])}"><td>{_e(row["segment"])}</td>'
+            + _cell(row["accounts"], _number(row["accounts"]))
+            + _cell(row["orders"], _number(row["orders"]))
+            + _cell(row["revenue"], _number(row["revenue"], 2))
+            + _cell(row["average_order_value"], _number(row["average_order_value"], 2))
+            + _cell(row["revenue_share"], _percent(row["revenue_share"]))
+            + _change(row["accounts"], old.get("accounts"))
+            + _change(row["revenue"], old.get("revenue"), 2)
+            + _change(row["revenue_share"], old.get("revenue_share"), percent=True)
+            + "</tr>"
+        )
+    return f'<table id="segments">{head}<tbody>{"".join(body)}</tbody></table>'
+
+
+def _simple_table(table_id: str, headers: list[str], rows: list[list[tuple[Any, str]]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + f"<td>{_e(rows_[0][1])}</td>"
+        + "".join(_cell(value, text) for value, text in rows_[1:])
+        + "</tr>"
+        for rows_ in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{len(headers)}" class="muted">none</td></tr>'
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render(data: ReportData) -> str:
+    night = data.night.isoformat()
+    listed = sum(c["listed"] for c in data.campaigns)
+    month_note = (
+        f"Changes are against the night of {data.earlier.isoformat()}."
+        if data.earlier_segments
+        else f"The warehouse has no night {data.earlier.isoformat()} (a month earlier): "
+        "no changes to show yet."
+    )
+    quality = _simple_table(
+        "data-quality",
+        [
+            "file",
+            "rows read",
+            "loaded",
+            "quarantined",
+            "of which held",
+            "flagged",
+            "checks run",
+            "checks failed",
+        ],
+        [
+            [(f["file_name"], f["file_name"])]
+            + [
+                (f[k], _number(f[k]))
+                for k in (
+                    "rows_read",
+                    "rows_loaded",
+                    "rows_quarantined",
+                    "rows_held",
+                    "rows_flagged",
+                    "checks_run",
+                    "checks_failed",
+                )
+            ]
+            for f in data.files
+        ],
+    )
+    tests = ", ".join(f"{n:,} {status}" for status, n in sorted(data.tests.items())) or "no results"
+    timings = _simple_table(
+        "timings",
+        ["step", "seconds"],
+        [[(step, step), (round(seconds, 1), f"{seconds:,.1f}")] for step, seconds in data.timings],
+    )
+    left_out = _simple_table(
+        "left-out", ["reason", "people"], [[(r, r), (n, f"{n:,}")] for r, n in data.left_out]
+    )
+    lift_table = _simple_table(
+        "lift",
+        [
+            "campaign",
+            "listing nights",
+            "listed",
+            "converted",
+            "holdout",
+            "converted",
+            "listed rate",
+            "holdout rate",
+            "lift",
+        ],
+        [
+            [
+                (r["campaign"], r["campaign"]),
+                (r["listing_nights"], _number(r["listing_nights"])),
+                (r["listed"], _number(r["listed"])),
+                (r["listed_converted"], _number(r["listed_converted"])),
+                (r["holdout"], _number(r["holdout"])),
+                (r["holdout_converted"], _number(r["holdout_converted"])),
+                (r["listed_rate"], _percent(r["listed_rate"])),
+                (r["holdout_rate"], _percent(r["holdout_rate"])),
+                (r["lift"], "–" if r["lift"] is None else f"{r['lift'] * 100:+.1f} pp"),
+            ]
+            for r in data.lift
+        ],
+    )
+    sections = [
+        f"<h1>Next steps: night {night}</h1>",
+        f'<p class="lede">{listed:,} people listed in {len(data.campaigns)} campaigns. '
+        "Figures are counts and sums; no person is named here.</p>",
+        "<h2>Segments</h2>",
+        f"<p>{_e(month_note)}</p>",
+        _segment_table(data),
+        '<div class="charts">',
+        bar_chart(
+            "chart-segment-accounts",
+            [(r["segment"], r["accounts"]) for r in data.segments],
+            title="Accounts per segment",
+        ),
+        bar_chart(
+            "chart-segment-revenue",
+            [(r["segment"], float(r["revenue"])) for r in data.segments],
+            title="Revenue per segment (12 months)",
+            decimals=0,
+            color="#5b8c5a",
+        ),
+        "</div>",
+        "<h2>Journey and migration</h2>",
+        '<div class="charts">',
+        funnel_chart(data.funnel),
+        migration_chart(data.migration, data.segment_order, data.migration_month),
+        "</div>",
+        "<h2>Campaigns</h2>",
+        campaign_chart(data.campaigns),
+        "<h2>Lift against the holdout</h2>",
+        f"<p>Listing nights whose {LIFT_WINDOW_DAYS}-day window has closed. The holdout is "
+        "a stable share of each campaign's contactable people who are not listed.</p>",
+        lift_chart(data.lift)
+        if data.lift
+        else '<p class="muted" id="chart-lift-empty">No listing night has a closed window yet.</p>',
+        lift_table,
+        "<h2>Who was left out, and why</h2>",
+        left_out,
+        "<h2>Data quality</h2>",
+        quality,
+        f'<p id="dbt-tests">dbt data tests: {_e(tests)}.</p>',
+        "<h2>Timings</h2>",
+        timings,
+    ]
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Next steps: night {night}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>\n"
+    )

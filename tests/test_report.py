@@ -1,0 +1,162 @@
+"""The night's report renders in headless Chromium with every chart and table, needs
+nothing from the network, and draws what its figures say.  (That the figures are the
+warehouse's is checked on a real night in test_end_to_end.py.)"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from next_steps import report
+
+NIGHT = date(2025, 3, 31)
+
+
+def _data() -> report.ReportData:
+    segments = [
+        {
+            "segment": "1",
+            "accounts": 40,
+            "orders": 40,
+            "revenue": Decimal("2000.00"),
+            "average_order_value": Decimal("50.00"),
+            "revenue_share": 0.2,
+        },
+        {
+            "segment": "2-3",
+            "accounts": 30,
+            "orders": 75,
+            "revenue": Decimal("8000.00"),
+            "average_order_value": Decimal("106.67"),
+            "revenue_share": 0.8,
+        },
+        {
+            "segment": "lapsed",
+            "accounts": 10,
+            "orders": 0,
+            "revenue": Decimal("0.00"),
+            "average_order_value": None,
+            "revenue_share": 0.0,
+        },
+    ]
+    return report.ReportData(
+        night=NIGHT,
+        earlier=report.month_earlier(NIGHT),
+        segments=segments,
+        earlier_segments={"1": {**segments[0], "accounts": 35, "revenue": Decimal("1500.00")}},
+        funnel=[("try", 10), ("buy", 40), ("repeat", 30), ("refer", 5)],
+        migration_month=date(2025, 3, 1),
+        migration=[("1", "2-3", 7), ("2-3", "lapsed", 2), ("no_purchase", "1", 12)],
+        segment_order=["1", "2-3", "lapsed", "no_purchase"],
+        campaigns=[
+            {"campaign": "autoship", "listed": 9, "holdout": 1, "suppressed": 3},
+            {"campaign": "second_order", "listed": 27, "holdout": 3, "suppressed": 0},
+        ],
+        lift=[
+            {
+                "campaign": "second_order",
+                "listing_nights": 2,
+                "listed": 50,
+                "holdout": 6,
+                "listed_converted": 10,
+                "holdout_converted": 1,
+                "listed_rate": 0.2,
+                "holdout_rate": 1 / 6,
+                "lift": 0.2 - 1 / 6,
+            },
+        ],
+        left_out=[("opted_out", 4), ("holdout", 4)],
+        files=[
+            {
+                "file_name": "orders.csv",
+                "rows_read": 80,
+                "rows_loaded": 79,
+                "rows_quarantined": 1,
+                "rows_held": 0,
+                "rows_flagged": 0,
+                "checks_run": 13,
+                "checks_failed": 1,
+            },
+        ],
+        tests={"pass": 270, "warn": 1},
+        timings=[("validate_export", 6.8), ("build_models", 11.4)],
+    )
+
+
+@pytest.fixture(scope="module")
+def page(browser, tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(report.render(_data()), encoding="utf-8")
+    browser.get(path.as_uri())
+    return browser
+
+
+def _bars(page, chart_id: str) -> list:
+    return page.find_elements(By.CSS_SELECTOR, f"#{chart_id} rect")
+
+
+@pytest.mark.parametrize(
+    ("chart_id", "shapes"),
+    [
+        ("chart-segment-accounts", 3),
+        ("chart-segment-revenue", 3),
+        ("chart-funnel", 4),
+        ("chart-migration", 3),
+        ("chart-campaigns", 6),  # listed, holdout, suppressed per campaign
+        ("chart-lift", 2),  # listed and holdout
+    ],
+)
+def test_every_chart_is_drawn_with_a_shape_per_figure(page, chart_id, shapes):
+    figure = page.find_element(By.ID, chart_id)
+    svg = figure.find_element(By.TAG_NAME, "svg")
+    assert svg.size["width"] > 200 and svg.size["height"] > 40
+    assert figure.find_element(By.TAG_NAME, "figcaption").text
+    assert len(_bars(page, chart_id)) == shapes
+
+
+def test_bars_are_as_long_as_their_values(page):
+    bars = _bars(page, "chart-segment-accounts")
+    values = [float(bar.get_attribute("data-value")) for bar in bars]
+    widths = [float(bar.get_attribute("width")) for bar in bars]
+    assert values == [40, 30, 10]
+    assert widths[0] > widths[1] > widths[2] > 0
+    assert widths[1] / widths[0] == pytest.approx(30 / 40, rel=0.01)
+    # what the browser drew, not only the attribute
+    drawn = [bar.rect["width"] for bar in bars]
+    assert drawn[1] / drawn[0] == pytest.approx(30 / 40, rel=0.05)
+
+
+def test_the_segment_table_shows_the_change_against_a_month_earlier(page):
+    row = page.find_element(By.CSS_SELECTOR, 'tr[data-segment="1"]')
+    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[:6] == ["1", "40", "40", "2,000.00", "50.00", "20.0 %"]
+    assert cells[6:8] == ["+5", "+500.00"]
+    assert "night of 2025-02-28" in page.find_element(By.TAG_NAME, "body").text
+    # a segment without a figure a month earlier shows a dash, not zero
+    lapsed = page.find_element(By.CSS_SELECTOR, 'tr[data-segment="lapsed"]')
+    assert lapsed.find_elements(By.TAG_NAME, "td")[6].text == "–"
+
+
+def test_the_lift_table_and_the_other_tables_are_there(page):
+    lift = page.find_element(By.ID, "lift").text
+    assert "second_order" in lift and "20.0 %" in lift and "+3.3 pp" in lift
+    assert "opted_out" in page.find_element(By.ID, "left-out").text
+    assert "orders.csv" in page.find_element(By.ID, "data-quality").text
+    assert page.find_element(By.ID, "dbt-tests").text == "dbt data tests: 270 pass, 1 warn."
+    assert "build_models" in page.find_element(By.ID, "timings").text
+
+
+def test_the_page_loads_nothing_from_anywhere(page):
+    assert page.execute_script("return performance.getEntriesByType('resource').length") == 0
+    source = page.page_source
+    assert "<script" not in source and "<link" not in source and "@import" not in source
+    assert "http" not in source.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_month_earlier_is_the_same_day_or_the_months_last():
+    assert report.month_earlier(date(2025, 3, 31)) == date(2025, 2, 28)
+    assert report.month_earlier(date(2024, 3, 30)) == date(2024, 2, 29)
+    assert report.month_earlier(date(2025, 1, 15)) == date(2024, 12, 15)
