@@ -21,7 +21,7 @@ DEMO_DATE ?= $(shell date -u -d yesterday +%F)
 DEMO_ORDERS ?= 100000
 DEMO_SEED ?= 42
 
-.PHONY: help install browser demo generate run test lint bench clean
+.PHONY: help install browser demo generate run test lint bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ browser:
 SIZES ?= 100000,1000000,10000000
 bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000
 	$(BIN)/python benchmarks/run_bench.py --sizes $(SIZES) --write docs/benchmarks.md
+
+docs: install ## dbt docs and Great Expectations data docs into $(NEXT_STEPS_DATA_DIR)/docs
+	$(BIN)/python -m next_steps.docs
 
 lint: install ## ruff on the Python code
 	$(BIN)/ruff check .

@@ -422,3 +422,39 @@ def test_the_report_beside_the_files_shows_the_warehouses_numbers(night_run, bro
     steps = browser.find_element(By.ID, "timings").text
     for step in ("validate_export", "load_warehouse", "build_models", "publish_warehouse"):
         assert step in steps
+
+
+def test_make_docs_builds_both_sites_with_every_column_described_and_no_personal_data(
+    night_run, tmp_path, monkeypatch
+):
+    from next_steps.config import Settings
+    from next_steps.docs import build_docs
+
+    monkeypatch.setenv("NEXT_STEPS_DATA_DIR", str(night_run["data"]))
+    sites = build_docs(Settings.from_env(), tmp_path / "docs")
+    dbt_index = sites["dbt"].read_text(encoding="utf-8")
+    for name in ("exposure.next_steps.night_report", "exposure.next_steps.marketing_email_tool"):
+        assert name in dbt_index
+    # every column of every model, as the warehouse has it, has a description
+    manifest = json.loads((tmp_path / "docs/dbt/manifest.json").read_text())
+    catalog = json.loads((tmp_path / "docs/dbt/catalog.json").read_text())
+    models = [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"]
+    assert any(".segment_summary" in uid for uid in catalog["nodes"])
+    undescribed = [
+        f"{uid}.{column}"
+        for uid in models
+        for column in catalog["nodes"][uid]["columns"]
+        if not manifest["nodes"][uid]["description"].strip()
+        or not manifest["nodes"][uid]["columns"].get(column, {}).get("description", "").strip()
+    ]
+    assert undescribed == []
+    gx_site = sites["great_expectations"].parent
+    pages = {p.name for p in gx_site.rglob("*.html")}
+    assert {"accounts.csv.html", "orders.csv.html", "order_lines.csv.html"} <= pages
+    emails = {
+        row["email"]
+        for row in _read(night_run["data"] / "landing" / NIGHT.isoformat() / "accounts.csv")
+        if row["email"]
+    }
+    text = "".join(p.read_text(errors="replace") for p in gx_site.rglob("*.html"))
+    assert not [email for email in emails if email in text]

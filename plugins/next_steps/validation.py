@@ -28,6 +28,7 @@ from typing import Any
 from next_steps.contract import ExportFileSpec
 from next_steps.errors import ChecksDisagree, ExportFileError
 from next_steps.exports import drop_rows, read_into_duckdb
+from next_steps.private_files import write_private_json
 from next_steps.row_rules import (
     TABLE_LEVEL,
     RowRule,
@@ -146,26 +147,52 @@ def validate_file(
     ):
         connection.execute(statement)
     if result_path is not None:
-        result_path.parent.mkdir(parents=True, exist_ok=True)
-        result_path.write_text(
-            json.dumps(
-                {
-                    "file": path.name,
-                    "suite": suite.get("name", spec.suite_name),
-                    "success": validation.checks_failed == 0,
-                    "rows_read": validation.rows_read,
-                    "rows_rejected": validation.rows_rejected,
-                    "rows_malformed": len(read.malformed),
-                    "reader": read.reader,
-                    "checks": validation.checks,
-                    "great_expectations_sample": sample,
-                },
-                indent=2,
-                default=str,
-            ),
-            encoding="utf-8",
+        write_private_json(
+            result_path,
+            {
+                "file": path.name,
+                "suite": suite.get("name", spec.suite_name),
+                "success": validation.checks_failed == 0,
+                "rows_read": validation.rows_read,
+                "rows_rejected": validation.rows_rejected,
+                "rows_malformed": len(read.malformed),
+                "reader": read.reader,
+                "checks": validation.checks,
+                "great_expectations_sample": sample,
+            },
         )
     return validation
+
+
+#: What a Great Expectations result says about single values (they can be names and
+#: e-mail addresses); the saved results and the data docs keep the counts only.
+VALUE_KEYS = frozenset(
+    {
+        "partial_unexpected_list",
+        "partial_unexpected_counts",
+        "partial_unexpected_index_list",
+        "unexpected_list",
+        "unexpected_index_list",
+        "unexpected_index_query",
+        "unexpected_rows",
+    }
+)
+
+
+def without_values(result: dict[str, Any]) -> dict[str, Any]:
+    """A suite's validation result (``to_json_dict()``) with counts but no values."""
+    return {
+        **result,
+        "results": [
+            {
+                **item,
+                "result": {
+                    k: v for k, v in (item.get("result") or {}).items() if k not in VALUE_KEYS
+                },
+            }
+            for item in result["results"]
+        ],
+    }
 
 
 def _stage(
@@ -279,5 +306,6 @@ def _audit_sample(
         "rows": len(rows),
         "how": f"the first {SAMPLE_ROWS:,} rows and the first {SAMPLE_ROWS:,} rejected rows",
         "agrees_with_sql": True,
-        "result": result.describe_dict(),
+        # the whole result without values: the data docs are built from it (next_steps.docs)
+        "result": without_values(result.to_json_dict()),
     }
