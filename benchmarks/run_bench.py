@@ -65,6 +65,7 @@ def night(data: Path, as_of: date = NIGHT) -> dict[str, tuple[float, float]]:
             f"from datetime import date; from next_steps import nightly; "
             f"night = date.fromisoformat('{as_of}'); {call}"
         )
+        print(f"    {stage:<16} ...", end="\r", file=sys.stderr, flush=True)
         seconds, peak, _ = timed([sys.executable, "-c", code], env)
         results[stage] = (seconds, peak)
         print(f"    {stage:<16}{seconds:8.1f} s {peak:8.0f} MiB", file=sys.stderr, flush=True)

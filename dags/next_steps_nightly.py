@@ -29,7 +29,7 @@ processes the same night.
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
 | `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
 | `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic); updates the Asset `next_steps_marts` | `$NEXT_STEPS_WAREHOUSE` |
-| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them); updates the Asset `next_steps_outreach_files`, which triggers `next_steps_delivery` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), the night's `report.html` (segments, charts, who was left out and why, data quality, timings), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them); updates the Asset `next_steps_outreach_files`, which triggers `next_steps_delivery` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
 | `summarize_night` | logs the segment table and the files written | task log |
 
 **When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
