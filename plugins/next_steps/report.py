@@ -325,6 +325,11 @@ def funnel_chart(stages: list[tuple[str, int]]) -> str:
 def migration_chart(moves: list[tuple[str, str, int]], order: list[str], month: date | None) -> str:
     """Segment migration as a grid: rows are where accounts came from, columns where
     they went; the darker the cell, the more accounts."""
+    if not moves:
+        return (
+            '<p class="muted" id="chart-migration-empty">No account has moved between '
+            "segments yet: a first night has no earlier night to compare with.</p>"
+        )
     seen = {segment for move in moves for segment in move[:2]}
     segments = [s for s in order if s in seen] + sorted(seen - set(order))
     cell, left, top = 46, 110, 70
