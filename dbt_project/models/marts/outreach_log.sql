@@ -90,8 +90,10 @@ due_steps as (
         tonight.list_segment,
         tonight.touchpoint_day,
         tonight.contact_block,
+        -- the comparison in brackets: sqlfluff's parser ends a select list at the `from` of
+        -- a bare `is distinct from`
         case
-            when tonight.campaign is distinct from previous.campaign then 'new_step'
+            when (tonight.campaign is distinct from previous.campaign) then 'new_step'
             else 'touchpoint_day'
         end as due_because
 
