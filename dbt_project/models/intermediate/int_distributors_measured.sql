@@ -97,9 +97,8 @@ frontline_figures as (
             where downline_members.account_type = 'distributor' and sponsoring.frontline_size > 0
         ) as sponsoring_frontline_distributors,
         count(*) filter (
-            where
-                downline_members.account_type = 'distributor'
-                and downline_members.distributor_rank >= ladder_settings.leadership_min_rank
+            where downline_members.account_type = 'distributor'
+            and downline_members.distributor_rank >= ladder_settings.leadership_min_rank
         ) as frontline_leaders,
         min(downline_members.first_purchase_date) as first_sale_date,
         min(downline_members.enrolled_date) filter (

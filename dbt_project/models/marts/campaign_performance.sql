@@ -27,9 +27,9 @@
 
 {#- the listing nights recomputed, and the nights their windows read -#}
 {%- if is_incremental() -%}
-    {%- set nights_in_play = "as_of_date >= " ~ as_of_date() ~ " - " ~ longest_window_days -%}
+{%- set nights_in_play = "as_of_date >= " ~ as_of_date() ~ " - " ~ longest_window_days -%}
 {%- else -%}
-    {%- set nights_in_play = "true" -%}
+{%- set nights_in_play = "true" -%}
 {%- endif %}
 
 with

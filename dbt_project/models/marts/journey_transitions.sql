@@ -102,8 +102,8 @@ with
 final as (
 
     {% for kind in kinds -%}
-        select * from {{ kind.kind }}_changes
-        {% if not loop.last %}union all{% endif %}
+    select * from {{ kind.kind }}_changes
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

@@ -129,25 +129,25 @@ eligible as (
 earlier_contacts as (
 
     {% if is_incremental() -%}
-        select
-            log.account_id,
-            log.campaign,
-            max(log.as_of_date) as as_of_date
+    select
+        log.account_id,
+        log.campaign,
+        max(log.as_of_date) as as_of_date
 
-        from {{ this }} as log
-        cross join recompute_from
-        cross join settings
-        where
-            log.outcome in ('listed', 'holdout')
-            and log.as_of_date < recompute_from.first_night
-            and log.as_of_date > recompute_from.first_night - settings.cool_down_days
-        group by log.account_id, log.campaign
+    from {{ this }} as log
+    cross join recompute_from
+    cross join settings
+    where
+        log.outcome in ('listed', 'holdout')
+        and log.as_of_date < recompute_from.first_night
+        and log.as_of_date > recompute_from.first_night - settings.cool_down_days
+    group by log.account_id, log.campaign
     {%- else -%}
-        select
-            cast(null as varchar) as account_id,
-            cast(null as varchar) as campaign,
-            cast(null as date) as as_of_date
-        where false
+    select
+        cast(null as varchar) as account_id,
+        cast(null as varchar) as campaign,
+        cast(null as date) as as_of_date
+    where false
     {%- endif %}
 
 ),
