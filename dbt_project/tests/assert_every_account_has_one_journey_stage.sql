@@ -49,7 +49,9 @@ compared as (
     full outer join stage_counts
         on snapshot_accounts.account_id = stage_counts.account_id
     left join customer_segments
-        on coalesce(snapshot_accounts.account_id, stage_counts.account_id) = customer_segments.account_id
+        on
+            coalesce(snapshot_accounts.account_id, stage_counts.account_id)
+            = customer_segments.account_id
 
 ),
 

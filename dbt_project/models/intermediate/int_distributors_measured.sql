@@ -173,7 +173,9 @@ final as (
         distributors.distributor_rank,
         distributors.enrolled_date,
         cast(coalesce(frontline_figures.frontline_size, 0) as bigint) as frontline_size,
-        cast(coalesce(frontline_figures.frontline_distributors, 0) as bigint) as frontline_distributors,
+        cast(
+            coalesce(frontline_figures.frontline_distributors, 0) as bigint
+        ) as frontline_distributors,
         cast(
             coalesce(frontline_figures.sponsoring_frontline_distributors, 0) as bigint
         ) as sponsoring_frontline_distributors,
@@ -191,7 +193,8 @@ final as (
         distributors.last_volume_date,
         nearest_upline_leaders.nearest_upline_leader_id,
         coalesce(
-            {{ as_of_date() }} - distributors.enrolled_date between 0 and ladder_settings.fast_start_days,
+            {{ as_of_date() }} - distributors.enrolled_date
+            between 0 and ladder_settings.fast_start_days,
             false
         ) as in_fast_start,
         coalesce(
@@ -207,12 +210,14 @@ final as (
         frontline_figures.first_sale_date is not null as has_sold,
         -- no personal volume in (D - N months, D], and a distributor for at least N months
         coalesce(
-            distributors.enrolled_date
-            <= cast({{ as_of_date() }} - ladder_settings.dormant_months * interval '1 month' as date)
+            distributors.enrolled_date <= cast(
+                {{ as_of_date() }} - ladder_settings.dormant_months * interval '1 month' as date
+            )
             and (
                 distributors.last_volume_date is null
-                or distributors.last_volume_date
-                <= cast({{ as_of_date() }} - ladder_settings.dormant_months * interval '1 month' as date)
+                or distributors.last_volume_date <= cast(
+                    {{ as_of_date() }} - ladder_settings.dormant_months * interval '1 month' as date
+                )
             ),
             false
         ) as is_dormant

@@ -174,7 +174,9 @@ conversions as (
     where
         -- keyed on the ladder and the step, not on the campaign's name (a seed value)
         case
-            when contacts.next_step in ('second_order', 'reactivation') and contacts.ladder = 'customer'
+            when
+                contacts.next_step in ('second_order', 'reactivation')
+                and contacts.ladder = 'customer'
                 then later.purchases_to_date > listing.purchases_to_date
             when contacts.next_step = 'autoship'
                 then

@@ -64,7 +64,10 @@ final as (
         ) as average_order_value,
         cast(
             round(
-                cast(every_segment.revenue / nullif(grand_total.total_revenue, 0) as decimal(38, 10)),
+                cast(
+                    every_segment.revenue / nullif(grand_total.total_revenue, 0)
+                    as decimal(38, 10)
+                ),
                 4
             ) as decimal(9, 4)
         ) as revenue_share,
