@@ -45,7 +45,7 @@ band_problems as (
 
 rule_segments as (
 
-    select segment
+    select rule_segments.segment
     from (values ('lapsed'), ('no_purchase')) as rule_segments (segment)
 
 ),

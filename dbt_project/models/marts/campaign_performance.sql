@@ -246,8 +246,10 @@ rated as (
     select
         counted.*,
         -- floating point on every warehouse (PostgreSQL divides whole numbers into a whole number)
-        cast(listed_converted as double precision) / nullif(listed, 0) as listed_conversion_rate,
-        cast(holdout_converted as double precision) / nullif(holdout, 0) as holdout_conversion_rate
+        cast(counted.listed_converted as double precision)
+        / nullif(counted.listed, 0) as listed_conversion_rate,
+        cast(counted.holdout_converted as double precision)
+        / nullif(counted.holdout, 0) as holdout_conversion_rate
 
     from counted
 
