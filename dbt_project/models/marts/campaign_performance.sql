@@ -169,7 +169,7 @@ conversions as (
     inner join account_nights as later
         on
             contacts.account_id = later.account_id
-            and later.as_of_date > contacts.listing_date
+            and contacts.listing_date < later.as_of_date
             and later.as_of_date <= contacts.listing_date + {{ longest_window_days }}
     where
         -- keyed on the ladder and the step, not on the campaign's name (a seed value)

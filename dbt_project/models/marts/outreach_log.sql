@@ -256,7 +256,7 @@ cool_downs as (
         on
             due_steps.account_id = all_contacts.account_id
             and due_steps.campaign = all_contacts.campaign
-            and all_contacts.as_of_date < due_steps.as_of_date
+            and due_steps.as_of_date > all_contacts.as_of_date
             and all_contacts.as_of_date > due_steps.as_of_date - settings.cool_down_days
     group by due_steps.account_id, due_steps.campaign, due_steps.as_of_date
 

@@ -41,17 +41,29 @@ listed as (
 
 ),
 
+listed_nights as (
+
+    select distinct as_of_date from listed
+
+),
+
+export_dates as (
+
+    select distinct export_date from accounts
+
+),
+
 -- the account snapshot each listed night reads: the latest export up to that night
 night_snapshots as (
 
     select
-        nights.as_of_date,
-        max(exports.export_date) as snapshot_date
+        listed_nights.as_of_date,
+        max(export_dates.export_date) as snapshot_date
 
-    from (select distinct as_of_date from listed) as nights
-    inner join (select distinct export_date from accounts) as exports
-        on exports.export_date <= nights.as_of_date
-    group by nights.as_of_date
+    from listed_nights
+    inner join export_dates
+        on listed_nights.as_of_date >= export_dates.export_date
+    group by listed_nights.as_of_date
 
 ),
 
