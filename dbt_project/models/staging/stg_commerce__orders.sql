@@ -2,7 +2,11 @@ with
 
 loaded_orders as (
 
-    select *, false as was_held from {{ source('commerce', 'orders') }}
+    select
+        *,
+        false as was_held
+
+    from {{ source('commerce', 'orders') }}
 
 ),
 
@@ -10,7 +14,11 @@ loaded_orders as (
 -- intermediate layer takes them in from the first night whose snapshot has the account.
 held_orders as (
 
-    select *, true as was_held from {{ source('commerce', 'held_orders') }}
+    select
+        *,
+        true as was_held
+
+    from {{ source('commerce', 'held_orders') }}
 
 ),
 
