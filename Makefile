@@ -66,12 +66,13 @@ SIZES ?= 100000,1000000,10000000
 bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000
 	$(BIN)/python benchmarks/run_bench.py --sizes $(SIZES) --write docs/benchmarks.md
 
-docs: install ## dbt docs and Great Expectations data docs into $(NEXT_STEPS_DATA_DIR)/docs
+docs: install ## dbt docs and Great Expectations data docs into data/docs (NEXT_STEPS_DATA_DIR)
 	$(BIN)/python -m next_steps.docs
 
-lint: install ## ruff on the Python code
+lint: install ## ruff on the Python code, sqlfluff on the dbt project (config: .sqlfluff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	NEXT_STEPS_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project
 
 clean: ## remove generated data, Airflow home and build output (not .venv)
 	rm -rf data .airflow dbt_project/target dbt_project/logs .pytest_cache
