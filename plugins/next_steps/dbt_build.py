@@ -15,6 +15,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from next_steps.config import Settings
@@ -77,19 +78,25 @@ def release_connections() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
+def invoke_dbt(warehouse: Path, arguments: list[str]):
+    """``dbtRunner().invoke(arguments)`` with the profile's DuckDB path set to
+    ``warehouse`` for the call, and dbt-duckdb's connection released after it."""
     from dbt.cli.main import dbtRunner
 
     previous = os.environ.get("NEXT_STEPS_WAREHOUSE")
-    os.environ["NEXT_STEPS_WAREHOUSE"] = str(settings.warehouse)
+    os.environ["NEXT_STEPS_WAREHOUSE"] = str(warehouse)
     try:
-        outcome = dbtRunner().invoke(dbt_args(settings, night))
+        return dbtRunner().invoke(arguments)
     finally:
         release_connections()
         if previous is None:
             os.environ.pop("NEXT_STEPS_WAREHOUSE", None)
         else:
             os.environ["NEXT_STEPS_WAREHOUSE"] = previous
+
+
+def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
+    outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night))
 
     report = DbtBuildReport()
     results = getattr(outcome.result, "results", None) or []

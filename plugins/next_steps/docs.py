@@ -47,9 +47,7 @@ def _latest_night(settings: Settings) -> date | None:
 
 
 def build_dbt_docs(settings: Settings, out_dir: Path) -> Path:
-    from dbt.cli.main import dbtRunner
-
-    from next_steps.dbt_build import release_connections
+    from next_steps.dbt_build import invoke_dbt
     from next_steps.errors import NightFailed
 
     night = _latest_night(settings) or datetime.now(UTC).date()
@@ -76,16 +74,7 @@ def build_dbt_docs(settings: Settings, out_dir: Path) -> Path:
             shutil.copyfile(settings.warehouse, warehouse)
         else:
             arguments.append("--empty-catalog")
-        previous = os.environ.get("NEXT_STEPS_WAREHOUSE")
-        os.environ["NEXT_STEPS_WAREHOUSE"] = str(warehouse)
-        try:
-            outcome = dbtRunner().invoke(arguments)
-        finally:
-            release_connections()
-            if previous is None:
-                os.environ.pop("NEXT_STEPS_WAREHOUSE", None)
-            else:
-                os.environ["NEXT_STEPS_WAREHOUSE"] = previous
+        outcome = invoke_dbt(warehouse, arguments)
     if not outcome.success:
         raise NightFailed(f"dbt docs generate failed: {outcome.exception or 'see the dbt log'}")
     # the one self-contained page is the site; the rest of the target folder is dbt's
