@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -198,3 +199,23 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+
+
+def dags_test_env(data_dir: Path, airflow_home: Path) -> dict[str, str]:
+    """The environment of ``make run`` (``airflow dags test``, SQLite metadata) for a
+    private data folder and Airflow home; none of the caller's Airflow or pipeline
+    settings leak in."""
+    root = Path(__file__).resolve().parents[1]
+    return {
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AIRFLOW_", "NEXT_STEPS_"))
+        },
+        "NEXT_STEPS_DATA_DIR": str(data_dir),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GX_ANALYTICS_ENABLED": "false",
+    }

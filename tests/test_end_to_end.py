@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 
 from next_steps.generator import generate_export
 
-from conftest import holdout_bucket
+from conftest import dags_test_env, holdout_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT = date(2025, 11, 20)
@@ -115,17 +114,7 @@ def night_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("night")
     data = base / "data"
     generate_export(data / "landing", NIGHT, orders=4000, seed=7)
-    env = {
-        **os.environ,
-        "NEXT_STEPS_DATA_DIR": str(data),
-        "AIRFLOW_HOME": str(base / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "GX_ANALYTICS_ENABLED": "false",
-    }
-    for name in ("NEXT_STEPS_LANDING_DIR", "NEXT_STEPS_WAREHOUSE", "NEXT_STEPS_OUTREACH_DIR"):
-        env.pop(name, None)
+    env = dags_test_env(data, base / "airflow")
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
 

@@ -14,7 +14,6 @@ must equal the same nights run one by one with ``airflow dags test``.
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from airflow_stack import AIRFLOW, ROOT, AirflowStack
 
 from next_steps.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 from next_steps.generator import generate_nights
+
+from conftest import dags_test_env
 
 pytestmark = pytest.mark.slow
 
@@ -164,15 +165,7 @@ def test_the_result_equals_the_same_nights_run_one_by_one(stack, tmp_path):
     order = [night for _, _, night in _warehouse_holds(stack)]
     data = tmp_path / "data"
     generate_nights(data / "landing", NIGHTS[0], len(NIGHTS), orders=3000, seed=11)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "NEXT_STEPS_"))},
-        "NEXT_STEPS_DATA_DIR": str(data),
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "GX_ANALYTICS_ENABLED": "false",
-    }
+    env = dags_test_env(data, tmp_path / "airflow")
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     for night in order:
         completed = subprocess.run(
