@@ -412,3 +412,61 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
     listed_rate = sum(v["listed_converted"] for v in first) / listed
     holdout_rate = sum(v["holdout_converted"] for v in first) / holdout
     assert listed_rate > holdout_rate + 0.15
+
+
+def test_the_reports_show_lift_migration_and_the_month_before_as_the_marts_have_them(
+    scenario, browser
+):
+    from selenium.webdriver.common.by import By
+
+    settings = scenario["settings"]
+    last, month_after_first = NIGHTS[-1], NIGHTS[5]  # D+45; D+31 is a month after D
+    performance = scenario["tables"]["marts.campaign_performance"]
+    closed = defaultdict(lambda: [0, 0, 0, 0])
+    for row in performance:
+        if row["window_days"] == 30 and row["is_window_complete"]:
+            totals = closed[row["campaign"]]
+            for i, key in enumerate(("listed", "listed_converted", "holdout", "holdout_converted")):
+                totals[i] += row[key]
+    transitions = defaultdict(set)
+    for row in scenario["tables"]["marts.journey_transitions"]:
+        if row["kind"] == "segment" and row["as_of_date"].replace(day=1) == last.replace(day=1):
+            transitions[row["from_value"], row["to_value"]].add(row["account_id"])
+
+    browser.get((settings.outreach_folder(last) / "report.html").as_uri())
+    shown = {
+        (bar.get_attribute("data-label"), bar.get_attribute("data-group")): bar.get_attribute(
+            "data-value"
+        )
+        for bar in browser.find_elements(By.CSS_SELECTOR, "#chart-lift rect")
+    }
+    assert closed, "the scenario has closed 30-day windows"
+    for campaign, (listed, listed_converted, holdout, holdout_converted) in closed.items():
+        if listed:
+            assert float(shown[campaign, "listed"]) == pytest.approx(listed_converted / listed)
+        if holdout:
+            assert float(shown[campaign, "holdout"]) == pytest.approx(holdout_converted / holdout)
+    cells = {
+        (cell.get_attribute("data-from"), cell.get_attribute("data-to")): int(
+            cell.get_attribute("data-value")
+        )
+        for cell in browser.find_elements(By.CSS_SELECTOR, "#chart-migration rect")
+    }
+    assert transitions, "accounts changed segment in the last night's month"
+    assert cells == {move: len(accounts) for move, accounts in transitions.items()}
+
+    browser.get((settings.outreach_folder(month_after_first) / "report.html").as_uri())
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        summary = {
+            night: dict(
+                connection.execute(
+                    "select segment, accounts from marts.segment_summary where as_of_date = ?",
+                    [night],
+                ).fetchall()
+            )
+            for night in (FIRST, month_after_first)
+        }
+    for segment, accounts in summary[month_after_first].items():
+        row = browser.find_element(By.CSS_SELECTOR, f'tr[data-segment="{segment}"]')
+        change = row.find_elements(By.TAG_NAME, "td")[6].get_attribute("data-value")
+        assert int(float(change)) == accounts - summary[FIRST][segment]
