@@ -6,8 +6,6 @@ Thin by design: scheduled on the Asset ``next_steps_outreach_files``; the one ta
 
 from __future__ import annotations
 
-from datetime import date
-
 import pendulum
 from airflow.sdk import dag, task
 
@@ -18,7 +16,8 @@ DOC_MD = """
 ### next_steps_delivery
 
 Runs when `next_steps_nightly` publishes a night's outreach folder (the Asset
-`next_steps_outreach_files`; its event names the night), not at a clock time. It copies
+`next_steps_outreach_files`; its event names the night, and the later nights whose
+folders building it rewrote, which are delivered again), not at a clock time. It copies
 `$NEXT_STEPS_OUTREACH_DIR/D/` to `$NEXT_STEPS_DELIVERY_URL/D/`: an fsspec URL, a local
 folder by default (`<data>/delivered`), or `s3://bucket/prefix` (with `s3fs` and AWS
 credentials in the environment) or `sftp://user@host/path` (with `sshfs`).
@@ -46,11 +45,13 @@ back-off; after the retries, fix the destination and clear the task.
 def next_steps_delivery() -> None:
     @task
     def deliver_outreach_files(*, triggering_asset_events=None) -> list[dict]:
-        from next_steps.delivery import deliver_night
+        from next_steps.delivery import deliver_night, nights_to_deliver
 
-        nights = sorted({event.extra["night"] for event in triggering_asset_events[OUTREACH_FILES]})
+        nights = nights_to_deliver(
+            [event.extra for event in triggering_asset_events[OUTREACH_FILES]]
+        )
         # timings are the nightly run's (runs/<D>/timings.json)
-        return [run_step(deliver_night, date.fromisoformat(night), timed=False) for night in nights]
+        return [run_step(deliver_night, night, timed=False) for night in nights]
 
     deliver_outreach_files()
 

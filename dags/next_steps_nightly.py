@@ -119,6 +119,8 @@ def next_steps_nightly() -> None:
             "folder": written["folder"],
             "files": len(written["files"]),
             "rows": sum(written["files"].values()),
+            # later nights whose folders building this night rewrote: delivered again too
+            "republished": written["republished_nights"],
         }
         return written
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 
 import fsspec
 import pytest
 from test_outreach import LISTS, NIGHT
 
 from next_steps import outreach
-from next_steps.delivery import deliver_night
+from next_steps.delivery import deliver_night, nights_to_deliver
 from next_steps.errors import NightFailed
 
 
@@ -134,3 +135,17 @@ def test_a_missing_or_incomplete_connection_fails_for_good_and_says_what_to_add(
         connected = _delivery_connection(monkeypatch, settings, connection)
     with pytest.raises(NightFailed, match=message):
         deliver_night(NIGHT, connected)
+
+
+def test_the_nights_built_and_the_nights_their_builds_rewrote_are_delivered():
+    events = [
+        {"night": "2025-06-30", "republished": []},
+        {"night": "2025-06-28", "republished": ["2025-06-29", "2025-06-30"]},
+        {"night": "2025-06-27"},  # an event written before republished nights were named
+    ]
+    assert nights_to_deliver(events) == [
+        date(2025, 6, 27),
+        date(2025, 6, 28),
+        date(2025, 6, 29),
+        date(2025, 6, 30),
+    ]

@@ -334,6 +334,7 @@ def test_the_night_publishes_its_assets_with_the_night_it_built(night_run):
     ] * 2
     outreach = json.loads(events[-1][2])
     assert outreach["night"] == NIGHT.isoformat()
+    assert outreach["republished"] == []  # no later night built
     assert (outreach["files"], outreach["rows"]) == (
         len(manifest["files"]),
         manifest["total_rows"],

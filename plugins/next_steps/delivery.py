@@ -37,6 +37,14 @@ from next_steps.outreach import published_manifest, sha256_of
 log = logging.getLogger(__name__)
 
 
+def nights_to_deliver(events: list[dict[str, Any]]) -> list[date]:
+    """The nights the outreach Asset's events name (their ``extra``): each night built,
+    and the later nights whose folders its build rewrote."""
+    nights = {event["night"] for event in events}
+    nights |= {night for event in events for night in event.get("republished", [])}
+    return [date.fromisoformat(night) for night in sorted(nights)]
+
+
 def deliver_night(
     night: date, settings: Settings | None = None, destination: str | None = None
 ) -> dict[str, Any]:
