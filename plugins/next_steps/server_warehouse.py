@@ -27,6 +27,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from next_steps.row_rules import quote_identifier
+
 #: The schemas the dbt models read (their sources are in ``raw``; ``ops`` is for operators).
 MODEL_SCHEMAS = ("raw",)
 
@@ -67,10 +69,6 @@ def connect_postgres(env: Mapping[str, str] | None = None):
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def copy_schemas(
     warehouse: Path, connection, schemas: tuple[str, ...] = MODEL_SCHEMAS
 ) -> dict[str, int]:
@@ -90,12 +88,12 @@ def copy_schemas(
         ).fetchall()
         tables: dict[str, list[tuple[str, str, bool]]] = {}
         for schema, table, column, data_type, nullable in columns:
-            tables.setdefault(f"{_quote(schema)}.{_quote(table)}", []).append(
+            tables.setdefault(f"{quote_identifier(schema)}.{quote_identifier(table)}", []).append(
                 (column, postgres_type(data_type), nullable != "YES")
             )
         with tempfile.TemporaryDirectory() as folder, connection.cursor() as cursor:
             for schema in schemas:
-                cursor.execute(f"create schema if not exists {_quote(schema)}")
+                cursor.execute(f"create schema if not exists {quote_identifier(schema)}")
             for table, definition in tables.items():
                 cursor.execute(
                     "select attname, format_type(atttypid, atttypmod), attnotnull "
@@ -107,7 +105,7 @@ def copy_schemas(
                     cursor.execute(f"truncate {table}")
                 else:
                     columns_ddl = ", ".join(
-                        f"{_quote(name)} {type_}{' not null' if not_null else ''}"
+                        f"{quote_identifier(name)} {type_}{' not null' if not_null else ''}"
                         for name, type_, not_null in definition
                     )
                     cursor.execute(f"drop table if exists {table} cascade")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
 from next_steps.private_files import FILE_MODE, write_private
+from next_steps.row_rules import quote_identifier
 
 STAGED_SUFFIX = ".staged.parquet"
 QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
@@ -131,10 +132,6 @@ def ensure_schema(connection) -> None:
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _csv_field(expression: str) -> str:
     """SQL that renders a text value as one CSV field (quoted when it has to be)."""
     value = f"coalesce({expression}, '')"
@@ -146,7 +143,7 @@ def _csv_field(expression: str) -> str:
 
 def _typed(column_name: str, column_type: str) -> tuple[str, str]:
     """(typed value, reason when the text does not convert) for one column."""
-    text = f"nullif({_quote(column_name)}, '')"
+    text = f"nullif({quote_identifier(column_name)}, '')"
     if column_type == "text":
         return text, "NULL"
     if column_type == "timestamp":
@@ -223,13 +220,13 @@ def load_file(
                 source_line,
                 nullif(reason, '') as suite_reason,
                 concat_ws('; ', {", ".join(reason_parts)}) as cast_reason,
-                {", ".join(f"{value} as {_quote(name)}" for name, value in typed_parts)}
+                {", ".join(f"{value} as {quote_identifier(name)}" for name, value in typed_parts)}
             from read_parquet(?)
         )
         """,
         [str(staged)],
     )
-    columns = ", ".join(_quote(c.name) for c in spec.columns)
+    columns = ", ".join(quote_identifier(c.name) for c in spec.columns)
     forget_file(connection, spec, night)
     connection.execute(
         f"insert into raw.{spec.name} select ?, source_line, {columns} "
@@ -256,7 +253,9 @@ def load_file(
     ).fetchall()
     if rows_loaded < rows_read:
         # the rejected rows as they were in the file (malformed rows come with theirs)
-        raw_row = " || ',' || ".join(_csv_field(f"staged.{_quote(c.name)}") for c in spec.columns)
+        raw_row = " || ',' || ".join(
+            _csv_field(f"staged.{quote_identifier(c.name)}") for c in spec.columns
+        )
         connection.execute(
             "insert into ops.quarantined_rows select ?, ?, checked.source_line, checked.reason, "
             f"coalesce(staged.raw_row, {raw_row}) "
