@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +115,10 @@ class Settings:
     def warehouse_lease(self) -> Path:
         """Which night is between loading and publishing (``next_steps.warehouse_lease``)."""
         return self.warehouse.with_name(f".{self.warehouse.name}.lease")
+
+    @property
+    def warehouse_lease_stale_after(self) -> timedelta:
+        return timedelta(hours=self.warehouse_lease_hours)
 
     def export_folder(self, night: date) -> Path:
         return self.landing_dir / night.isoformat()

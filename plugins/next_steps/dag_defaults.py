@@ -70,11 +70,13 @@ def warehouse_sensor() -> dict[str, Any]:
     """``@task.sensor`` arguments of ``wait_for_warehouse``: poke until the night holds
     the warehouse; give up a little after a lease counts as stale (by then the poke has
     failed the night with a message that says which night held it)."""
-    hours = float(os.environ.get("NEXT_STEPS_WAREHOUSE_LEASE_HOURS", "6") or 6)
+    from next_steps.config import Settings
+
+    stale_after = Settings.from_env().warehouse_lease_stale_after
     return {
         "mode": "poke",
         "poke_interval": float(os.environ.get("NEXT_STEPS_WAREHOUSE_WAIT_SECONDS", "30") or 30),
-        "timeout": timedelta(hours=hours, minutes=30).total_seconds(),
+        "timeout": (stale_after + timedelta(minutes=30)).total_seconds(),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,7 @@ def take_warehouse(night: date, settings: Settings | None = None) -> bool:
 
     settings = settings or Settings.from_env()
     try:
-        warehouse_lease.take(
-            settings.warehouse_lease, night, timedelta(hours=settings.warehouse_lease_hours)
-        )
+        warehouse_lease.take(settings.warehouse_lease, night, settings.warehouse_lease_stale_after)
     except WarehouseBusy as busy:
         log.info("%s", busy)
         return False
@@ -134,9 +132,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     from next_steps import warehouse, warehouse_lease
 
     settings = settings or Settings.from_env()
-    warehouse_lease.take(
-        settings.warehouse_lease, night, timedelta(hours=settings.warehouse_lease_hours)
-    )
+    warehouse_lease.take(settings.warehouse_lease, night, settings.warehouse_lease_stale_after)
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
     warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
     loads: dict[str, warehouse.FileLoad] = {}
