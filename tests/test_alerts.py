@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from next_steps import alerts
+from next_steps.errors import NightFailed
 
 
 def _context():
@@ -45,8 +46,28 @@ def test_the_log_names_the_night_the_task_and_the_reason(caplog, monkeypatch):
         alerts.on_task_failure(_context())
     assert (
         "night 2025-06-30, task next_steps_nightly.validate_export failed (try 3): "
-        "orders.csv: wrong columns" in caplog.text
+        "ValueError: orders.csv: wrong columns" in caplog.text
     )
+
+
+@pytest.mark.parametrize(
+    ("exception", "reason"),
+    [
+        # a failure of ours says everything in its message
+        (
+            NightFailed("landing/2025-06-30 has no orders.csv"),
+            "landing/2025-06-30 has no orders.csv",
+        ),
+        # anything else is named by its type: the message alone can be cryptic
+        (OSError(28, "No space left on device"), "OSError: [Errno 28] No space left on device"),
+        (KeyError("email"), "KeyError: 'email'"),
+        (MemoryError(), "MemoryError"),
+        (RuntimeError("two\nlines"), "RuntimeError: two lines"),
+        (None, "unknown (see the task log)"),
+    ],
+)
+def test_the_reason_names_any_cause_in_one_line(exception, reason):
+    assert alerts.describe(exception) == reason
 
 
 def test_the_alert_is_posted_to_the_connections_webhook(webhook, monkeypatch):
@@ -61,7 +82,7 @@ def test_the_alert_is_posted_to_the_connections_webhook(webhook, monkeypatch):
         "night": "2025-06-30",
         "dag_id": "next_steps_nightly",
         "task_id": "validate_export",
-        "reason": "orders.csv: wrong columns",
+        "reason": "ValueError: orders.csv: wrong columns",
     }
 
 

@@ -25,19 +25,36 @@ ALERT_CONNECTION = "next_steps_alerts"
 def failure_alert(context: dict[str, Any]) -> dict[str, Any]:
     """The facts of a failure, from an Airflow task context."""
     ti = context["ti"]
-    reason = context.get("exception")
+    reason = describe(context.get("exception"))
     night = context.get("ds")
     return {
         "night": night,
         "dag_id": ti.dag_id,
         "task_id": ti.task_id,
         "try_number": ti.try_number,
-        "reason": str(reason) if reason is not None else "unknown (see the task log)",
+        "reason": reason,
         "text": (
             f"Next steps: night {night}, task {ti.dag_id}.{ti.task_id} failed "
             f"(try {ti.try_number}): {reason}"
         ),
     }
+
+
+def describe(exception: BaseException | str | None) -> str:
+    """A failure's cause in one line.  Our own failures (a bad export, a failed dbt test:
+    ``NightFailed``, raised to Airflow as ``AirflowFailException``) say everything in
+    their message; anything else is named by its type too, since its message alone can
+    be cryptic (``OSError: [Errno 28] No space left on device``, ``KeyError: 'x'``)."""
+    if exception is None:
+        return "unknown (see the task log)"
+    if isinstance(exception, str):
+        return exception
+    from next_steps.errors import NightFailed
+
+    message = " ".join(str(exception).split())
+    if isinstance(exception, NightFailed) or type(exception).__name__ == "AirflowFailException":
+        return message or type(exception).__name__
+    return f"{type(exception).__name__}: {message}" if message else type(exception).__name__
 
 
 def _webhook_url() -> str | None:
