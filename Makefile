@@ -20,6 +20,17 @@ export DO_NOT_TRACK ?= 1
 DEMO_DATE ?= $(shell date -u -d yesterday +%F)
 DEMO_ORDERS ?= 100000
 DEMO_SEED ?= 42
+SIZES ?= 100000,1000000,10000000
+
+# Values a user may set on the command line reach the recipes only through the
+# environment, and the recipes quote them ("$$DATE"): make never pastes one into a
+# shell command line, so no value is ever interpreted by a shell.
+# A value from the command line or the environment is kept as typed (make would otherwise
+# expand a `$(...)` in it, `$(shell ...)` included).
+USER_VARIABLES := PYTHON DATE DEMO_DATE DEMO_ORDERS DEMO_SEED SIZES NEXT_STEPS_DATA_DIR AIRFLOW_HOME
+$(foreach name,$(USER_VARIABLES),$(if $(filter command environment,$(firstword $(origin $(name)))),\
+	$(eval override $(name) := $$(value $(name)))))
+export $(USER_VARIABLES)
 
 .PHONY: help install browser demo generate run test lint bench docs clean
 
@@ -29,28 +40,31 @@ help: ## list the targets
 install: $(VENV)/.installed ## install the locked dependencies into .venv
 
 $(VENV)/.installed: pyproject.toml uv.lock
-	$(PYTHON) -m venv $(BOOTSTRAP)
+	"$$PYTHON" -m venv $(BOOTSTRAP)
 	$(BOOTSTRAP)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python "$$PYTHON"
 	touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
-	mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	$(BIN)/airflow pools set next_steps_warehouse 1 "Next steps: one night writes the DuckDB warehouse at a time" >> $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	touch $@
+	mkdir -p "$$AIRFLOW_HOME"
+	$(BIN)/airflow db migrate > "$$AIRFLOW_HOME/migrate.log" 2>&1 || { cat "$$AIRFLOW_HOME/migrate.log"; exit 1; }
+	$(BIN)/airflow pools set next_steps_warehouse 1 "Next steps: one night writes the DuckDB warehouse at a time" >> "$$AIRFLOW_HOME/migrate.log" 2>&1 || { cat "$$AIRFLOW_HOME/migrate.log"; exit 1; }
+	touch "$$AIRFLOW_HOME/.migrated"
 
 generate: install ## write a sample export: DEMO_DATE, DEMO_ORDERS, DEMO_SEED
-	$(BIN)/python -m next_steps.generator --landing $(NEXT_STEPS_DATA_DIR)/landing \
-		--date $(DEMO_DATE) --orders $(DEMO_ORDERS) --seed $(DEMO_SEED)
+	$(BIN)/python -m next_steps.generator --landing "$$NEXT_STEPS_DATA_DIR/landing" \
+		--date "$$DEMO_DATE" --orders "$$DEMO_ORDERS" --seed "$$DEMO_SEED"
 
-run: install $(AIRFLOW_HOME)/.migrated ## run one night through Airflow: make run DATE=YYYY-MM-DD
-	@test -n "$(DATE)" || { echo "usage: make run DATE=YYYY-MM-DD"; exit 2; }
-	$(BIN)/python scripts/run_night.py $(DATE)
+# DATE is checked (a real YYYY-MM-DD) with the system Python before anything is installed
+# or started; run_night.py exits non-zero and says why unless every task of the night ran.
+run: ## run one night through Airflow: make run DATE=YYYY-MM-DD
+	@"$$PYTHON" scripts/run_night.py --check "$$DATE"
+	@$(MAKE) --no-print-directory install "$$AIRFLOW_HOME/.migrated"
+	@$(BIN)/python scripts/run_night.py "$$DATE"
 
 demo: ## generate a sample export and run its night end to end
 	$(MAKE) generate
-	$(MAKE) run DATE=$(DEMO_DATE)
+	$(MAKE) run DATE="$$DEMO_DATE"
 
 test: install browser ## run the whole test suite
 	$(BIN)/python -m pytest
@@ -62,9 +76,8 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		$$SUDO apt-get install -y -qq chromium chromium-driver > /dev/null; }
 
-SIZES ?= 100000,1000000,10000000
 bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000
-	$(BIN)/python benchmarks/run_bench.py --sizes $(SIZES) --write docs/benchmarks.md
+	$(BIN)/python benchmarks/run_bench.py --sizes "$$SIZES" --write docs/benchmarks.md
 
 docs: install ## dbt docs and Great Expectations data docs into data/docs (NEXT_STEPS_DATA_DIR)
 	$(BIN)/python -m next_steps.docs

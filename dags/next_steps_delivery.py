@@ -6,7 +6,6 @@ Thin by design: scheduled on the Asset ``next_steps_outreach_files``; the one ta
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from next_steps.assets import OUTREACH_FILES
@@ -28,7 +27,7 @@ once it is whole. Delivering a night again replaces it.
 
 **When it fails.** A night without a published folder or with a file that no longer
 matches its manifest fails without retries (the message names the file): re-run
-`write_outreach_files` of that night. An unreachable destination is retried with
+that night from `write_outreach_files`. An unreachable destination is retried with
 back-off; after the retries, fix the destination and clear the task.
 """
 
@@ -36,7 +35,7 @@ back-off; after the retries, fix the destination and clear the task.
 @dag(
     dag_id="next_steps_delivery",
     schedule=[OUTREACH_FILES],
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    start_date=None,  # runs on the Asset, for nights of any date
     catchup=False,
     tags=["next_steps", "delivery"],
     default_args=default_args(),
