@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from next_steps.assets import MARTS, OUTREACH_FILES
@@ -28,16 +27,17 @@ processes the same night.
 | `wait_for_warehouse` | waits (a sensor) while another night is between loading and publishing, then holds the warehouse for this night until it publishes | `.warehouse.duckdb.lease` beside the warehouse |
 | `load_warehouse` | copies the warehouse to a working file, loads night D into `raw.*` (replacing D), quarantines rejected rows | `ops.load_audit`, `ops.quarantined_rows`, `quarantine/D/` |
 | `build_models` | `dbt build` (models + tests) for D on the working file: segments, journeys, the distributor ladder, one next step per person, who is listed, held out or suppressed and why, measured lift | run results in `runs/D/dbt/` |
-| `publish_warehouse` | renames the working file over `warehouse.duckdb` (atomic); updates the Asset `next_steps_marts` | `$NEXT_STEPS_WAREHOUSE` |
-| `write_outreach_files` | one CSV per campaign and segment (customer and distributor coaching campaigns), the night's `report.html` (segments, charts, who was left out and why, data quality, timings), `manifest.json`, `_SUCCESS`, published by a rename; later nights already published are written again only if building D changed their lists (a warning names them); updates the Asset `next_steps_outreach_files`, which triggers `next_steps_delivery` | `$NEXT_STEPS_OUTREACH_DIR/D/` |
+| `write_outreach_files` | from the built working copy: one CSV per campaign and segment (customer and distributor coaching campaigns), the night's `report.html` (segments, charts, who was left out and why, data quality, timings), `manifest.json`, `_SUCCESS`, into a hidden folder; later nights already built are written again only if building D changed their lists (a warning names them). Nothing is visible yet: a full disk fails the night here | `$NEXT_STEPS_OUTREACH_DIR/.incoming-D-*/` |
+| `publish_night` | the night, whole: moves the outreach folders into place, then renames the working file over `warehouse.duckdb` (renames only, milliseconds apart; if one fails the others are undone); updates the Assets `next_steps_marts` and `next_steps_outreach_files`, which triggers `next_steps_delivery` | `$NEXT_STEPS_OUTREACH_DIR/D/`, `$NEXT_STEPS_WAREHOUSE` |
 | `summarize_night` | logs the segment table and the files written | task log |
 
 **When it fails.** A bad export (missing folder or `_SUCCESS`, missing file, wrong
 columns, not UTF-8, no accounts, more than `NEXT_STEPS_MAX_QUARANTINE_SHARE` of a file's
 rows rejected) fails without retries and the message names the file and the problem:
 fix or re-deliver the export, then clear the whole run (a corrected export replaces the
-night). Nothing is published before `publish_warehouse`: BI tools keep reading the last
-good night, and the outreach folder of the night does not appear. A failed dbt test
+night). Nothing is published before `publish_night`: until then BI tools keep reading
+the last good night and the outreach folder of the night does not appear (or keeps its
+previous run), whichever step failed, a full disk included. A failed dbt test
 names the model and test; its details are in `runs/D/dbt/run_results.json`. If
 `validate_export` says Great Expectations and the SQL row checks disagree, the
 translation in `next_steps/row_rules.py` has a bug (not the export): it names the line
@@ -61,7 +61,11 @@ Who was listed, held out or left out, and why: `marts.outreach_log` and
 @dag(
     dag_id="next_steps_nightly",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    # No start date: a night is a night whatever its date. Airflow creates no task for a
+    # logical date before a DAG's start_date (and the run then "succeeds" empty), so a
+    # start date would silently drop every night of a company's history before it.
+    # catchup=False: a new deployment schedules from tonight on; history is a backfill.
+    start_date=None,
     catchup=False,
     max_active_runs=1,  # nights in order; backfills take turns through the lease
     tags=["next_steps", "nightly", "dbt", "great_expectations"],
@@ -99,30 +103,27 @@ def next_steps_nightly() -> None:
 
         return run_step(nightly.build_models, date.fromisoformat(ds))
 
-    @task(outlets=[MARTS], **warehouse_task())
-    def publish_warehouse(ds: str | None = None, *, outlet_events=None) -> str:
+    @task(**warehouse_task())
+    def write_outreach_files(ds: str | None = None, run_id: str | None = None) -> dict:
         from next_steps import nightly
 
-        published = run_step(nightly.publish_warehouse, date.fromisoformat(ds))
+        return run_step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
+
+    @task(outlets=[MARTS, OUTREACH_FILES], **warehouse_task())
+    def publish_night(ds: str | None = None, *, outlet_events=None) -> dict:
+        from next_steps import nightly
+
+        published = run_step(nightly.publish_night, date.fromisoformat(ds))
         outlet_events[MARTS].extra = {"night": ds}
-        return published
-
-    @task(outlets=[OUTREACH_FILES])
-    def write_outreach_files(
-        ds: str | None = None, run_id: str | None = None, *, outlet_events=None
-    ) -> dict:
-        from next_steps import nightly
-
-        written = run_step(nightly.write_outreach_files, date.fromisoformat(ds), run_id)
         outlet_events[OUTREACH_FILES].extra = {
             "night": ds,
-            "folder": written["folder"],
-            "files": len(written["files"]),
-            "rows": sum(written["files"].values()),
+            "folder": published["folder"],
+            "files": len(published["files"]),
+            "rows": sum(published["files"].values()),
             # later nights whose folders building this night rewrote: delivered again too
-            "republished": written["republished_nights"],
+            "republished": published["republished_nights"],
         }
-        return written
+        return published
 
     @task
     def summarize_night(ds: str | None = None) -> None:
@@ -136,8 +137,8 @@ def next_steps_nightly() -> None:
         >> wait_for_warehouse()
         >> load_warehouse()
         >> build_models()
-        >> publish_warehouse()
         >> write_outreach_files()
+        >> publish_night()
         >> summarize_night()
     )
 

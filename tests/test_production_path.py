@@ -113,14 +113,14 @@ def test_the_operator_triggered_night_and_the_backfilled_nights_all_succeed(stac
 
 
 def _warehouse_holds(stack: AirflowStack) -> list[tuple[datetime, datetime, date]]:
-    """When each run held the warehouse: load_warehouse's start to publish_warehouse's end."""
+    """When each run held the warehouse: load_warehouse's start to publish_night's end."""
     holds = []
     for run in stack.runs:
         tasks = {ti["task_id"]: ti for ti in stack.task_instances(NIGHTLY, run["dag_run_id"])}
         holds.append(
             (
                 datetime.fromisoformat(tasks["load_warehouse"]["start_date"]),
-                datetime.fromisoformat(tasks["publish_warehouse"]["end_date"]),
+                datetime.fromisoformat(tasks["publish_night"]["end_date"]),
                 _night_of(run),
             )
         )

@@ -13,7 +13,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from next_steps import nightly
+from next_steps import nightly, warehouse
 from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError
 from next_steps.validation import load_suite_json, validate_file
@@ -248,7 +248,7 @@ def test_the_night_is_built_aside_and_published_by_a_rename(damaged_night):
     nightly.load_export(NIGHT, damaged_night)
     assert damaged_night.working_warehouse.exists()
     assert not damaged_night.warehouse.exists()
-    nightly.publish_warehouse(NIGHT, damaged_night)
+    warehouse.publish_working_copy(damaged_night.working_warehouse, damaged_night.warehouse)
     assert not damaged_night.working_warehouse.exists()
     assert stat.S_IMODE(damaged_night.warehouse.stat().st_mode) == 0o640
     with duckdb.connect(str(damaged_night.warehouse), read_only=True) as connection:
@@ -266,13 +266,13 @@ def test_a_corrected_export_redelivered_for_a_night_replaces_it(settings):
     )
     nightly.validate_export(NIGHT, settings)
     nightly.load_export(NIGHT, settings)
-    nightly.publish_warehouse(NIGHT, settings)
+    warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
     for path in folder.iterdir():
         path.unlink()
     write_export(folder, [account("A1")], [order("O3", "A1", "2025-06-03T10:00:00Z")])
     nightly.validate_export(NIGHT, settings)
     nightly.load_export(NIGHT, settings)
-    nightly.publish_warehouse(NIGHT, settings)
+    warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         assert connection.execute("select account_id from raw.accounts").fetchall() == [("A1",)]
         assert connection.execute("select order_id from raw.orders").fetchall() == [("O3",)]

@@ -67,10 +67,14 @@ def test_steps_between_load_and_publish_hold_the_lease(settings):
     with pytest.raises(WarehouseBusy):
         nightly.load_export(D2, settings)
     with pytest.raises(WarehouseLeaseLost):
-        nightly.publish_warehouse(D2, settings)
-    nightly.publish_warehouse(D1, settings)
+        nightly.build_models(D2, settings)
+    with pytest.raises(WarehouseLeaseLost):
+        nightly.write_outreach_files(D2, "run-d2", settings)
+    with pytest.raises(WarehouseLeaseLost):
+        nightly.publish_night(D2, settings)
+    assert nightly.give_back_warehouse(D1, settings)  # as publish_night does
     assert not settings.warehouse_lease.exists()
-    nightly.load_export(D2, settings)  # D1 published: D2 may load now
+    nightly.load_export(D2, settings)  # D1 is done: D2 may load now
 
 
 def test_a_night_that_failed_for_good_gives_the_warehouse_back(settings):

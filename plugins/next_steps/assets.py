@@ -1,9 +1,9 @@
 """The Airflow Assets the nightly DAG publishes, so that downstream DAGs run on data.
 
-- ``MARTS``: the warehouse's marts, updated when ``publish_warehouse`` swaps a built night
+- ``MARTS``: the warehouse's marts, updated when ``publish_night`` swaps a built night
   in (event extra: ``night``).
-- ``OUTREACH_FILES``: a night's outreach folder, published by ``write_outreach_files``
-  (event extra: ``night``, ``folder``, ``files``, ``rows``).  ``next_steps_delivery`` runs
+- ``OUTREACH_FILES``: a night's outreach folder, published by ``publish_night`` with
+  the marts (event extra: ``night``, ``folder``, ``files``, ``rows``, ``republished``).  ``next_steps_delivery`` runs
   on it.
 
 Only DAG files import this module (it imports the Airflow SDK).

@@ -209,42 +209,28 @@ def build_models(night: date, settings: Settings | None = None) -> dict[str, int
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
-    if not settings.working_warehouse.exists():
-        raise NightFailed(
-            f"No working warehouse {settings.working_warehouse}: run load_warehouse for "
-            f"{night} first (the whole night, not build_models alone)."
-        )
+    _require_working_copy(settings, night, "build_models")
     return run_dbt_build(replace(settings, warehouse=settings.working_warehouse), night).statuses
-
-
-def publish_warehouse(night: date, settings: Settings | None = None) -> str:
-    """Swap the built night in for the warehouse BI tools read (an atomic rename), and
-    give the warehouse's lease back."""
-    from next_steps import warehouse, warehouse_lease
-
-    settings = settings or Settings.from_env()
-    warehouse_lease.check(settings.warehouse_lease, night)
-    warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
-    warehouse_lease.give_back(settings.warehouse_lease, night)
-    log.info("Published the warehouse with night %s: %s", night, settings.warehouse)
-    return str(settings.warehouse)
 
 
 def write_outreach_files(
     night: date, run_id: str, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Publish the night's outreach folder (lists, ``report.html``, manifest), and the
-    folders of later nights whose lists building D changed."""
-    from next_steps import outreach, report, warehouse
+    """Write the night's outreach folder (lists, ``report.html``, manifest), and the
+    folders of later nights whose lists building D changed, from the built working copy,
+    into hidden folders: nothing is published yet (``publish_night`` does it).  A full
+    disk fails the night here, while BI tools and marketing both still see the previous
+    night.  What was staged is recorded in ``runs/<D>/staged_outreach.json``."""
+    from next_steps import outreach, report, warehouse, warehouse_lease
 
     settings = settings or Settings.from_env()
-    connection = warehouse.connect(settings.warehouse, read_only=True)
+    warehouse_lease.check(settings.warehouse_lease, night)
+    _require_working_copy(settings, night, "write_outreach_files")
+    staged: list[outreach.StagedNight] = []
+    connection = warehouse.connect(settings.working_warehouse, read_only=True)
     try:
-        lists = outreach.fetch_lists(connection, night)
-        files = []
-        republished = []
-        for listing_night, night_lists in lists.items():
-            written = outreach.publish_night(
+        for listing_night, night_lists in outreach.fetch_lists(connection, night).items():
+            folder = outreach.stage_night(
                 night_lists,
                 settings.outreach_dir,
                 listing_night,
@@ -253,27 +239,102 @@ def write_outreach_files(
                 only_if_changed=listing_night != night,
                 report_html=report.render(report.gather(connection, listing_night, settings)),
             )
-            if listing_night == night:
-                files = written
-            elif written is not None:
-                republished.append(listing_night.isoformat())
-                log.warning(
-                    "Wrote the outreach folder of %s, a later night already built: its lists "
-                    "were recomputed with %s (cool-down and new steps depend on earlier "
-                    "nights) and differ from its published folder, or it had none",
-                    listing_night,
-                    night,
-                )
+            if folder is not None:
+                staged.append(folder)
     finally:
         connection.close()
-    for file in files:
-        log.info("Wrote %s: %d rows", file.path, file.rows)
-    log.info("Wrote %s", settings.outreach_folder(night) / outreach.REPORT_NAME)
-    return {
+    record = {
+        "night": night.isoformat(),
         "folder": str(settings.outreach_folder(night)),
-        "files": {file.path: file.rows for file in files},
-        "republished_nights": republished,
+        "staged": [
+            {
+                "night": folder.night.isoformat(),
+                "folder": str(folder.folder),
+                "files": [file.__dict__ for file in folder.files],
+            }
+            for folder in staged
+        ],
     }
+    write_private_json(_staged_record(settings, night), record)
+    written = _written(record)
+    for listing_night in written["republished_nights"]:
+        log.warning(
+            "The outreach folder of %s, a later night already built, is written again: its "
+            "lists were recomputed with %s (cool-down and new steps depend on earlier "
+            "nights) and differ from its published folder, or it had none",
+            listing_night,
+            night,
+        )
+    return written
+
+
+def publish_night(night: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Publish the night whole: move the staged outreach folders into place, then rename
+    the built working copy over the warehouse BI tools read: renames only, which need no
+    disk space, milliseconds apart.  If any of them fails, the folders already moved are
+    put back: BI tools and marketing both keep the previous night.  Gives the
+    warehouse's lease back."""
+    from next_steps import outreach, warehouse, warehouse_lease
+
+    settings = settings or Settings.from_env()
+    warehouse_lease.check(settings.warehouse_lease, night)
+    _require_working_copy(settings, night, "publish_night")
+    path = _staged_record(settings, night)
+    record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"staged": []}
+    staged = [
+        outreach.StagedNight(
+            date.fromisoformat(item["night"]),
+            Path(item["folder"]),
+            [outreach.OutreachFile(**file) for file in item["files"]],
+        )
+        for item in record["staged"]
+    ]
+    if night not in {folder.night for folder in staged} or not all(
+        folder.folder.is_dir() for folder in staged
+    ):
+        raise NightFailed(
+            f"Night {night} has no staged outreach folder: re-run it from write_outreach_files."
+        )
+    # the folders first, then the warehouse: if the warehouse cannot be renamed, the
+    # folders are put back; a rename needs no disk space
+    with outreach.swapped_in(staged):
+        warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
+    path.unlink(missing_ok=True)
+    warehouse_lease.give_back(settings.warehouse_lease, night)
+    log.info(
+        "Published night %s: the warehouse %s and the outreach folder %s",
+        night,
+        settings.warehouse,
+        settings.outreach_folder(night),
+    )
+    for folder in staged:
+        for file in folder.files:
+            log.info("Published %s/%s: %d rows", folder.night, file.path, file.rows)
+    return _written(record)
+
+
+def _staged_record(settings: Settings, night: date) -> Path:
+    return settings.run_folder(night) / "staged_outreach.json"
+
+
+def _written(record: dict[str, Any]) -> dict[str, Any]:
+    """The night's folder, its files and the later nights written again (the outreach
+    Asset's event names them)."""
+    own = next(item for item in record["staged"] if item["night"] == record["night"])
+    later = [item["night"] for item in record["staged"] if item["night"] != record["night"]]
+    return {
+        "folder": record["folder"],
+        "files": {file["path"]: file["rows"] for file in own["files"]},
+        "republished_nights": later,
+    }
+
+
+def _require_working_copy(settings: Settings, night: date, step: str) -> None:
+    if not settings.working_warehouse.exists():
+        raise NightFailed(
+            f"No working warehouse {settings.working_warehouse}: run load_warehouse for "
+            f"{night} first (the whole night, not {step} alone)."
+        )
 
 
 def night_summary(night: date, settings: Settings | None = None) -> str:
@@ -346,11 +407,11 @@ def run_whole_night(night: date, run_id: str, settings: Settings | None = None) 
     try:
         load_export(night, settings)
         build_models(night, settings)
-        publish_warehouse(night, settings)
+        write_outreach_files(night, run_id, settings)
+        publish_night(night, settings)
     except BaseException:
         warehouse_lease.give_back(settings.warehouse_lease, night)
         raise
-    write_outreach_files(night, run_id, settings)
 
 
 def give_back_warehouse(night: date, settings: Settings | None = None) -> bool:

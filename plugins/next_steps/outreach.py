@@ -20,12 +20,14 @@ Files hold personal data: they are created readable by owner and group only.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -164,6 +166,81 @@ def published_files(folder: Path) -> list[dict] | None:
     return None if manifest is None else manifest["files"]
 
 
+@dataclass(frozen=True)
+class StagedNight:
+    """A night's folder written whole, hidden beside its target until :func:`swap_in`."""
+
+    night: date
+    folder: Path
+    files: list[OutreachFile]
+
+
+def stage_night(
+    lists: NightLists,
+    outreach_dir: Path,
+    night: date,
+    run_id: str,
+    source_export: Path,
+    *,
+    only_if_changed: bool = False,
+    report_html: str | None = None,
+) -> StagedNight | None:
+    """Write the night into a hidden folder beside ``<outreach>/<night>`` (nobody reads
+    it there).  This is where a full disk fails a night: before anything is published.
+
+    With ``only_if_changed`` an already published folder whose files are the same (same
+    names, row counts and checksums) is kept as it is, and None is returned.
+    """
+    outreach_dir.mkdir(parents=True, exist_ok=True)
+    # Leftovers of a run that was killed mid-write or mid-swap: never published, never
+    # read (consumers only read <night>/ folders that have _SUCCESS); removed here.
+    for stale in outreach_dir.glob(f".*-{night.isoformat()}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    incoming = outreach_dir / f".incoming-{night.isoformat()}-{uuid.uuid4().hex[:12]}"
+    try:
+        files = write_night(lists, incoming, night, run_id, source_export, report_html)
+        if only_if_changed and published_files(outreach_dir / night.isoformat()) == [
+            file.__dict__ for file in files
+        ]:
+            shutil.rmtree(incoming)
+            return None
+        os.chmod(incoming, DIR_MODE)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
+    return StagedNight(night, incoming, files)
+
+
+@contextlib.contextmanager
+def swapped_in(staged: list[StagedNight]) -> Iterator[None]:
+    """Move staged folders over their targets: renames only (no disk space needed).  All
+    or none: if a rename fails, or the ``with`` block does (publishing the warehouse),
+    the renames already made are undone and the previous folders are back."""
+    done: list[tuple[StagedNight, Path, Path | None]] = []
+    try:
+        for night in staged:
+            target = night.folder.parent / night.night.isoformat()
+            replaced = None
+            if target.exists():
+                replaced = night.folder.with_name(
+                    night.folder.name.replace(".incoming-", ".replaced-", 1)
+                )
+                os.rename(target, replaced)
+            done.append((night, target, replaced))
+            os.rename(night.folder, target)
+        yield
+    except BaseException:
+        for night, target, replaced in reversed(done):
+            if not night.folder.exists() and target.exists():
+                os.rename(target, night.folder)
+            if replaced is not None:
+                os.rename(replaced, target)
+        raise
+    for _, _, replaced in done:
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
+
+
 def publish_night(
     lists: NightLists,
     outreach_dir: Path,
@@ -174,29 +251,20 @@ def publish_night(
     only_if_changed: bool = False,
     report_html: str | None = None,
 ) -> list[OutreachFile] | None:
-    """Write the night in a hidden folder, then swap it in for ``<outreach>/<night>``.
-
-    With ``only_if_changed`` an already published folder whose files are the same (same
-    names, row counts and checksums) is kept as it is, and None is returned.
-    """
-    outreach_dir.mkdir(parents=True, exist_ok=True)
-    # Leftovers of a run that was killed mid-write or mid-swap: never published, never
-    # read (consumers only read <night>/ folders that have _SUCCESS); removed here.
-    for stale in outreach_dir.glob(f".*-{night.isoformat()}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    token = uuid.uuid4().hex[:12]
-    incoming = outreach_dir / f".incoming-{night.isoformat()}-{token}"
-    target = outreach_dir / night.isoformat()
-    try:
-        files = write_night(lists, incoming, night, run_id, source_export, report_html)
-        if only_if_changed and published_files(target) == [file.__dict__ for file in files]:
-            return None
-        os.chmod(incoming, DIR_MODE)
-        replaced = outreach_dir / f".replaced-{night.isoformat()}-{token}"
-        if target.exists():
-            os.rename(target, replaced)
-        os.rename(incoming, target)
-        shutil.rmtree(replaced, ignore_errors=True)
-    finally:
-        shutil.rmtree(incoming, ignore_errors=True)
-    return files
+    """Stage one night's folder and swap it in at once (a night's outreach folder on its
+    own; the nightly run stages first and swaps in with the warehouse,
+    ``next_steps.nightly.publish_night``)."""
+    staged = stage_night(
+        lists,
+        outreach_dir,
+        night,
+        run_id,
+        source_export,
+        only_if_changed=only_if_changed,
+        report_html=report_html,
+    )
+    if staged is None:
+        return None
+    with swapped_in([staged]):
+        pass
+    return staged.files

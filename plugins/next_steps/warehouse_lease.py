@@ -1,12 +1,13 @@
 """One night at a time between loading and publishing the warehouse.
 
 A night is built in one working copy of the warehouse (``load_warehouse`` makes it,
-``build_models`` builds on it, ``publish_warehouse`` renames it over the warehouse).  Two
+``build_models`` builds on it, ``write_outreach_files`` writes the night's files from it,
+``publish_night`` renames it over the warehouse).  Two
 nights that interleave these steps would overwrite each other's working copy, and the
 second publish would drop the first night without a word.  Airflow's ``max_active_runs``
 does not prevent that (a backfill, or a cleared earlier night, runs beside the scheduled
 runs), and the pool ``next_steps_warehouse`` only keeps two of these tasks from running
-at the same moment, not a night's three steps together.
+at the same moment, not a night's four steps together.
 
 So a night takes the warehouse's lease, a small JSON file beside it, before it loads
 (the sensor ``wait_for_warehouse``, then ``load_warehouse`` again), and gives it back
@@ -17,7 +18,7 @@ when it publishes (or when one of its steps fails for good):
   a failure);
 - the same night taking it again (a retry, a cleared run) takes it over: its own
   earlier working copy is discarded anyway;
-- ``build_models`` and ``publish_warehouse`` check that the lease is still their night's;
+- ``build_models``, ``write_outreach_files`` and ``publish_night`` check that the lease is still their night's;
 - a lease older than ``stale_after`` (its run was killed and never retried) is not taken
   over silently: the night fails and the message says which night held it and what to do.
 """
@@ -77,12 +78,12 @@ def take(path: Path, night: date, stale_after: timedelta) -> None:
         raise NightFailed(
             f"The warehouse has been held by {_holder(lease)} for {age}, longer than any "
             f"night takes: that night's run stopped between load_warehouse and "
-            f"publish_warehouse. Re-run night {lease['night']} from load_warehouse, or, if "
+            f"publish_night. Re-run night {lease['night']} from load_warehouse, or, if "
             f"no run of it is going on, delete {path}; then clear night {night}."
         )
     raise WarehouseBusy(
         f"The warehouse is held by {_holder(lease)}, which is between load_warehouse and "
-        f"publish_warehouse; night {night} loads when it has published."
+        f"publish_night; night {night} loads when it has published."
     )
 
 

@@ -225,7 +225,8 @@ def test_postgres_builds_the_same_marts_as_duckdb(settings, postgres_database):
         nightly.validate_export(night, settings)
         nightly.load_export(night, settings)
         nightly.build_models(night, settings)
-        nightly.publish_warehouse(night, settings)
+        nightly.write_outreach_files(night, "postgres-test", settings)
+        nightly.publish_night(night, settings)
 
         connection = connect_postgres()
         try:
