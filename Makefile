@@ -27,12 +27,13 @@ SIZES ?= 100000,1000000,10000000
 # shell command line, so no value is ever interpreted by a shell.
 # A value from the command line or the environment is kept as typed (make would otherwise
 # expand a `$(...)` in it, `$(shell ...)` included).
-USER_VARIABLES := PYTHON DATE DEMO_DATE DEMO_ORDERS DEMO_SEED SIZES NEXT_STEPS_DATA_DIR AIRFLOW_HOME
+USER_VARIABLES := PYTHON DATE DEMO_DATE DEMO_ORDERS DEMO_SEED SIZES AIRFLOW_PORT \
+	NEXT_STEPS_DATA_DIR AIRFLOW_HOME
 $(foreach name,$(USER_VARIABLES),$(if $(filter command environment,$(firstword $(origin $(name)))),\
 	$(eval override $(name) := $$(value $(name)))))
 export $(USER_VARIABLES)
 
-.PHONY: help install browser demo generate run test lint bench docs clean
+.PHONY: help install browser demo generate run airflow test lint bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +66,9 @@ run: ## run one night through Airflow: make run DATE=YYYY-MM-DD
 demo: ## generate a sample export and run its night end to end
 	$(MAKE) generate
 	$(MAKE) run DATE="$$DEMO_DATE"
+
+airflow: install $(AIRFLOW_HOME)/.migrated ## Airflow's web UI here (SQLite metadata, the nights run); Ctrl-C stops it
+	@$(BIN)/python scripts/airflow_ui.py
 
 test: install browser ## run the whole test suite
 	$(BIN)/python -m pytest
