@@ -22,7 +22,6 @@ An account whose sponsor is not in the snapshot is loaded and flagged.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,9 +31,12 @@ from pathlib import Path
 from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
 from next_steps.private_files import FILE_MODE, write_private
 from next_steps.row_rules import quote_identifier
+from next_steps.safe_csv import write_rows
 
 STAGED_SUFFIX = ".staged.parquet"
 QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
+#: Quarantine file columns that are text (``line_number`` is a number).
+QUARANTINE_TEXT_COLUMNS = ("reason", "raw_row")
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,11 @@ def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
 
 
 def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
-    """Write night D's quarantined rows per file as CSV (owner and group only)."""
+    """Write night D's quarantined rows per file as CSV (owner and group only).
+
+    ``reason`` and ``raw_row`` are text cells: one that begins with a character a
+    spreadsheet reads as a formula gets a leading ``'`` (:mod:`next_steps.safe_csv`);
+    ``ops.quarantined_rows`` keeps the raw row as it was."""
     rows_by_file: dict[str, list[tuple]] = {}
     for file_name, line, reason, raw in connection.execute(
         "select file_name, line_number, reason, raw_row from ops.quarantined_rows "
@@ -329,12 +335,10 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
         target = folder / f"{file_name.split('.')[0]}__quarantined.csv"
         temporary = target.with_suffix(".csv.tmp")
 
-        def write_rows(handle, rows=rows) -> None:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(QUARANTINE_COLUMNS)
-            writer.writerows(rows)
+        def write_file(handle, rows=rows) -> None:
+            write_rows(handle, QUARANTINE_COLUMNS, rows, QUARANTINE_TEXT_COLUMNS)
 
-        write_private(temporary, write_rows)
+        write_private(temporary, write_file)
         os.replace(temporary, target)
         written.append(target)
     return written
