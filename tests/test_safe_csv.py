@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
+from datetime import date
 
 import duckdb
 import pytest
 
+from next_steps import nightly, outreach
+from next_steps.contract import ACCOUNTS
 from next_steps.safe_csv import (
     FORMULA_TRIGGERS,
     neutralise,
     starts_like_formula_sql,
     write_rows,
 )
+from next_steps.warehouse import formula_like_flag
+
+from conftest import account, holdout_bucket, order, write_export
 
 DANGEROUS = [
     '=HYPERLINK("http://x","click")',
@@ -79,3 +86,89 @@ def test_the_loader_s_sql_applies_the_same_rule():
             f"select {starts_like_formula_sql('value')} from unnest(?) as t(value)", [values]
         ).fetchall()
     assert [hit for (hit,) in found] == [neutralise(value) != value for value in values]
+
+
+NIGHT = date(2025, 6, 30)
+SPONSOR_NAME = "@sponsor"
+
+
+def _listed_ids(count: int) -> list[str]:
+    """Account ids outside the second_order holdout, so that all of them are listed."""
+    ids = (f"F{number}" for number in range(1000))
+    return [i for i in ids if holdout_bucket(i, "second_order") >= 10][:count]
+
+
+@pytest.mark.slow
+def test_a_night_writes_files_that_start_no_formula(settings):
+    """A whole night (load, dbt, files) of an export whose names would be formulas."""
+    names = [*DANGEROUS, "Ana", "Ana=Bob", ""]
+    ids = _listed_ids(len(names) + 1)
+    accounts = [
+        account("D1", account_type="distributor", first_name=SPONSOR_NAME, rank="1"),
+        *(
+            account(i, first_name=name, sponsor_id="D1", email=f"{i.lower()}@example.com")
+            for i, name in zip(ids, names, strict=False)
+        ),
+        # a valid address may begin with - or +: it is text too
+        account(ids[-1], first_name="Bo", sponsor_id="D1", email="-bo@example.com"),
+        # quarantined (unknown account type); its raw row begins with @
+        account("@evil", account_type="vip"),
+    ]
+    orders = [order(f"O{n}", i, "2025-06-20T10:00:00Z") for n, i in enumerate(ids)]
+    orders.append(order("=O99", ids[0], "2025-06-20T10:00:00Z", status="shipped"))
+    folder = write_export(settings.export_folder(NIGHT), accounts, orders)
+    # quote every cell, as an export with a carriage return in a name must
+    with open(folder / "accounts.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ACCOUNTS.column_names, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(accounts)
+    lenient = replace(settings, max_quarantine_share=1.0)  # a tiny export, on purpose
+
+    nightly.run_whole_night(NIGHT, "run", lenient)
+
+    (path,) = settings.outreach_folder(NIGHT).glob("second_order/*.csv")
+    rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+    by_id = {row["account_id"]: row for row in rows}
+    assert sorted(by_id) == sorted(ids)
+    assert [by_id[i]["first_name"] for i in ids[: len(names)]] == [
+        *("'" + name for name in DANGEROUS),
+        "Ana",
+        "Ana=Bob",
+        "",
+    ]
+    assert {row["sponsor_first_name"] for row in rows} == {"'" + SPONSOR_NAME}
+    assert by_id[ids[-1]]["email"] == "'-bo@example.com"
+    assert {row["revenue_12m"] for row in rows} == {"50.00"}
+    raw = path.read_bytes()
+    assert b'"\'=HYPERLINK(""http://x"",""click"")"' in raw
+    assert b'"\'\rReturn"' in raw and b"\r\n" not in raw
+
+    quarantined = {
+        name: _parse((settings.quarantine_folder(NIGHT) / name).read_bytes().decode("utf-8"))
+        for name in ("accounts__quarantined.csv", "orders__quarantined.csv")
+    }
+    ((_, _, raw_account),) = quarantined["accounts__quarantined.csv"][1:]
+    assert raw_account.startswith("'@evil,vip,")
+    ((_, _, raw_order),) = quarantined["orders__quarantined.csv"][1:]
+    assert raw_order.startswith("'=O99,")
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        # the warehouse keeps the values as they came, and the data team sees them
+        assert connection.execute(
+            "select first_name from raw.accounts where account_id = ?", [ids[0]]
+        ).fetchone() == (DANGEROUS[0],)
+        flags = connection.execute(
+            "select flag, count(*) from ops.flagged_rows where file_name = 'accounts.csv' "
+            "group by flag order by flag"
+        ).fetchall()
+        # the outreach file's types: text columns are the ones the writer neutralises
+        types = dict(
+            connection.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'pump' and table_name = 'pump_outreach_lists'"
+            ).fetchall()
+        )
+    assert flags == sorted(
+        [(formula_like_flag("email"), 1), (formula_like_flag("first_name"), len(DANGEROUS) + 1)]
+    )
+    assert {c for c in outreach.FILE_COLUMNS if types[c] == "VARCHAR"} == set(outreach.TEXT_COLUMNS)
