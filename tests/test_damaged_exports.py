@@ -20,7 +20,7 @@ import pytest
 from next_steps import nightly
 from next_steps.contract import ACCOUNTS, ORDERS
 from next_steps.errors import ExportFileError, ExportNotReady
-from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG
+from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
 
 from conftest import account, order, write_export
 
@@ -188,6 +188,10 @@ CASES: dict[str, tuple[Callable[[Path], None], object]] = {
     "sponsor that does not exist": (
         set_cell("accounts", 20, "sponsor_id", "A999"),
         Flagged("accounts.csv", 20, UNKNOWN_SPONSOR_FLAG),
+    ),
+    "first name a spreadsheet would read as a formula": (
+        set_cell("accounts", 21, "first_name", "@SUM(1)"),
+        Flagged("accounts.csv", 21, formula_like_flag("first_name")),
     ),
     "no _SUCCESS": (
         remove("_SUCCESS"),

@@ -3,7 +3,9 @@ readable by owner and group only."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import stat
 from datetime import date
@@ -145,3 +147,21 @@ def test_a_row_without_every_file_column_is_refused(tmp_path):
     with pytest.raises(ValueError, match="17 file columns"):
         _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
     assert not (tmp_path / "outreach" / "2025-06-30").exists()
+
+
+def test_text_cells_start_no_formula_and_numbers_stay_numbers(tmp_path):
+    columns = outreach.FILE_COLUMNS
+    row = dict(zip(columns, ROW, strict=True))
+    row |= {"first_name": "=cmd|' /C calc'!A0", "sponsor_first_name": "+Dora"}
+    row |= {"revenue_12m": "-12.50", "orders_12m": "-1", "touchpoint_day": "-7"}
+    _publish(tmp_path, {("second_order", "1"): [tuple(row.values())]})
+    path = tmp_path / "outreach" / "2025-06-30" / "second_order" / "second_order__1.csv"
+    (written,) = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline=""))
+    assert written == row | {"first_name": "'=cmd|' /C calc'!A0", "sponsor_first_name": "'+Dora"}
+    assert {
+        "orders_12m",
+        "revenue_12m",
+        "last_order_date",
+        "touchpoint_day",
+    } == outreach.NOT_TEXT_COLUMNS
+    assert set(outreach.TEXT_COLUMNS) | outreach.NOT_TEXT_COLUMNS == set(columns)

@@ -17,7 +17,7 @@ from next_steps import nightly, warehouse
 from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError
 from next_steps.validation import load_suite_json, validate_file
-from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG
+from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
 
 from conftest import account, order, write_export
 
@@ -221,6 +221,54 @@ def test_account_with_unknown_sponsor_is_kept_and_flagged(settings):
     with duckdb.connect(str(settings.working_warehouse), read_only=True) as connection:
         flags = connection.execute("select line_number, flag from ops.flagged_rows").fetchall()
     assert flags == [(4, UNKNOWN_SPONSOR_FLAG)]
+
+
+def test_text_a_spreadsheet_would_read_as_a_formula_is_loaded_and_flagged(settings):
+    write_export(
+        settings.export_folder(NIGHT),
+        [
+            account("A1"),
+            account("A2", first_name="=1+1"),
+            account("A3", first_name="@cmd", sponsor_id="X9"),  # and an unknown sponsor
+            account("A4", first_name="Ana=Bob"),  # = further in: harmless
+            account("A5", first_name="\tTab", email="+a5@example.com"),
+        ],
+        [order("-O1", "A1", "2025-06-01T10:00:00Z"), order("O2", "A1", "2025-06-02T10:00:00Z")],
+    )
+    nightly.validate_export(NIGHT, settings)
+    # far more than 1 % of the rows are flagged: flagged rows are loaded, not rejected
+    loaded = nightly.load_export(NIGHT, settings)
+    # rows_flagged counts rows: line 4 has two flags
+    assert loaded["accounts"] == {
+        "file_name": "accounts.csv",
+        "rows_read": 5,
+        "rows_loaded": 5,
+        "rows_quarantined": 0,
+        "rows_held": 0,
+        "rows_flagged": 3,
+    }
+    assert (loaded["orders"]["rows_loaded"], loaded["orders"]["rows_flagged"]) == (2, 1)
+    with duckdb.connect(str(settings.working_warehouse), read_only=True) as connection:
+        flags = connection.execute(
+            "select file_name, line_number, flag from ops.flagged_rows order by all"
+        ).fetchall()
+        audit = connection.execute(
+            "select file_name, rows_flagged from ops.load_audit order by file_name"
+        ).fetchall()
+        names = connection.execute("select first_name from raw.accounts order by 1").fetchall()
+    assert flags == sorted(
+        [
+            ("accounts.csv", 3, formula_like_flag("first_name")),
+            ("accounts.csv", 4, UNKNOWN_SPONSOR_FLAG),
+            ("accounts.csv", 4, formula_like_flag("first_name")),
+            ("accounts.csv", 6, formula_like_flag("email")),
+            ("accounts.csv", 6, formula_like_flag("first_name")),
+            ("orders.csv", 2, formula_like_flag("order_id")),
+        ]
+    )
+    assert audit == [("accounts.csv", 3), ("orders.csv", 1)]
+    # the warehouse keeps the values as they came
+    assert ("=1+1",) in names and ("\tTab",) in names
 
 
 def test_a_file_with_too_many_rejected_rows_fails_the_night_and_keeps_the_evidence(settings):

@@ -15,13 +15,15 @@ folders are written again, but only when their lists changed: normally there are
 Files are written into a hidden folder beside the target and moved into place with a
 rename, so a marketing tool never sees half a night.  Rows are sorted by account id and
 values are rendered as text by DuckDB, so a re-run writes byte-identical CSV files.
+A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+written with a leading ``'`` so that a spreadsheet shows it rather than running it as a
+formula (:mod:`next_steps.safe_csv`); numeric and date columns are written as they are.
 Files hold personal data: they are created readable by owner and group only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import os
@@ -34,6 +36,7 @@ from pathlib import Path
 
 from next_steps.contract import SUCCESS_MARKER
 from next_steps.private_files import DIR_MODE, write_private, write_private_json
+from next_steps.safe_csv import write_rows as write_csv_rows
 
 OUTREACH_MODEL = "pump.pump_outreach_lists"
 REPORT_NAME = "report.html"
@@ -56,6 +59,11 @@ FILE_COLUMNS = (
     "upline_leader_account_id",
     "upline_leader_first_name",
 )
+#: The file columns that are not text (numbers and a date): written as they are. Every
+#: other column is text, and a text cell that would start a formula in a spreadsheet
+#: gets a leading ``'`` (:mod:`next_steps.safe_csv`).
+NOT_TEXT_COLUMNS = frozenset({"orders_12m", "revenue_12m", "last_order_date", "touchpoint_day"})
+TEXT_COLUMNS = tuple(column for column in FILE_COLUMNS if column not in NOT_TEXT_COLUMNS)
 
 NightLists = dict[tuple[str, str], list[tuple]]
 
@@ -121,9 +129,7 @@ def write_night(
             )
 
         def write_rows(handle, rows=rows) -> None:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(FILE_COLUMNS)
-            writer.writerows(rows)
+            write_csv_rows(handle, FILE_COLUMNS, rows, TEXT_COLUMNS)
 
         write_private(folder / relative, write_rows, exclusive=True)
         files.append(

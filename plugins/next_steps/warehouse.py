@@ -11,18 +11,20 @@ Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators
   result of a night never depends on the order nights were run in).
 - ``ops.load_audit``: per night and file, rows read, loaded, quarantined (of which held).
 - ``ops.quarantined_rows``: every row that was not loaded, with its line and reason.
-- ``ops.flagged_rows``: rows that were loaded with a warning (an unknown sponsor).
+- ``ops.flagged_rows``: rows that were loaded with a warning, one entry per warning: an
+  unknown sponsor, a text value that a spreadsheet would read as a formula.
 
 A row is quarantined when its file's suite rejected it (see :mod:`validation`), when a
 value does not convert to its type, or when it breaks a rule that needs the warehouse:
 a date after the export date, an order currency with no rate in
 ``dbt_project/seeds/currency_rates.csv``, an order line whose order is unknown.
-An account whose sponsor is not in the snapshot is loaded and flagged.
+An account whose sponsor is not in the snapshot is loaded and flagged; so is any loaded
+row with a text value that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return (flag :func:`formula_like_flag`, naming the column).
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,9 +34,12 @@ from pathlib import Path
 from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
 from next_steps.private_files import FILE_MODE, write_private
 from next_steps.row_rules import quote_identifier
+from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql, write_rows
 
 STAGED_SUFFIX = ".staged.parquet"
 QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
+#: Quarantine file columns that are text (``line_number`` is a number).
+QUARANTINE_TEXT_COLUMNS = ("reason", "raw_row")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,16 @@ HELD_REASON = (
     "first night whose accounts snapshot has the account"
 )
 UNKNOWN_SPONSOR_FLAG = "sponsor_id: not an account of this snapshot; account kept, sponsor unknown"
+
+
+def formula_like_flag(column_name: str) -> str:
+    """The flag of a loaded row whose text in ``column_name`` would start a formula in a
+    spreadsheet (see :mod:`next_steps.safe_csv`)."""
+    return (
+        f"{column_name}: {FORMULA_FLAG}: begins with =, +, -, @, a tab or a carriage return "
+        "(a spreadsheet would read a formula); loaded as it is, written with a leading ' "
+        "in the files people open"
+    )
 
 
 def connect(warehouse: Path, read_only: bool = False, memory_limit: str | None = None):
@@ -246,6 +261,7 @@ def load_file(
             "(select account_id from checked where reason is null) order by source_line",
             [night, file_name, UNKNOWN_SPONSOR_FLAG],
         )
+    _flag_formula_like_text(connection, spec, night, file_name)
     [(rows_read, rows_loaded, rows_held)] = connection.execute(
         "select count(*), count(*) filter (where reason is null), "
         "count(*) filter (where reason = ?) from checked",
@@ -263,8 +279,10 @@ def load_file(
             "where checked.reason is not null order by checked.source_line",
             [night, file_name, str(staged)],
         )
+    # rows, not flags: a row can carry several flags
     (rows_flagged,) = connection.execute(
-        "select count(*) from ops.flagged_rows where export_date = ? and file_name = ?",
+        "select count(distinct line_number) from ops.flagged_rows "
+        "where export_date = ? and file_name = ?",
         [night, file_name],
     ).fetchone()
     result = FileLoad(
@@ -286,6 +304,24 @@ def load_file(
         ],
     )
     return result
+
+
+def _flag_formula_like_text(connection, spec: ExportFileSpec, night: date, file_name: str) -> None:
+    """Flag every loaded row once per text column whose value would start a formula.
+
+    One scan finds the (rare) rows; only those are unfolded into one flag per column."""
+    text_columns = [column.name for column in spec.columns if column.type == "text"]
+    if not text_columns:
+        return
+    tests = {name: starts_like_formula_sql(quote_identifier(name)) for name in text_columns}
+    flags = ", ".join(f"case when {test} then ? end" for test in tests.values())
+    connection.execute(
+        "insert into ops.flagged_rows select ?, ?, source_line, flag from ("
+        f"select source_line, unnest([{flags}]) as flag from checked "
+        f"where reason is null and ({' or '.join(tests.values())})"
+        ") where flag is not null order by source_line",
+        [night, file_name, *(formula_like_flag(name) for name in text_columns)],
+    )
 
 
 def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
@@ -313,7 +349,11 @@ def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
 
 
 def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
-    """Write night D's quarantined rows per file as CSV (owner and group only)."""
+    """Write night D's quarantined rows per file as CSV (owner and group only).
+
+    ``reason`` and ``raw_row`` are text cells: one that begins with a character a
+    spreadsheet reads as a formula gets a leading ``'`` (:mod:`next_steps.safe_csv`);
+    ``ops.quarantined_rows`` keeps the raw row as it was."""
     rows_by_file: dict[str, list[tuple]] = {}
     for file_name, line, reason, raw in connection.execute(
         "select file_name, line_number, reason, raw_row from ops.quarantined_rows "
@@ -329,12 +369,10 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
         target = folder / f"{file_name.split('.')[0]}__quarantined.csv"
         temporary = target.with_suffix(".csv.tmp")
 
-        def write_rows(handle, rows=rows) -> None:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(QUARANTINE_COLUMNS)
-            writer.writerows(rows)
+        def write_file(handle, rows=rows) -> None:
+            write_rows(handle, QUARANTINE_COLUMNS, rows, QUARANTINE_TEXT_COLUMNS)
 
-        write_private(temporary, write_rows)
+        write_private(temporary, write_file)
         os.replace(temporary, target)
         written.append(target)
     return written
