@@ -16,30 +16,47 @@ from next_steps.config import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a bad command line gets the usage line and one error line on
+    stderr and exit status 2, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "generate":
         from next_steps import generator
 
-        generator.main(argv[1:])
-        return 0
+        return generator.main(argv[1:], prog="next-steps generate")
     parser = argparse.ArgumentParser(
         prog="next-steps", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate", help="write a sample export (see --help of it)")
     summary = commands.add_parser("summary", help="print a night's summary")
-    summary.add_argument("--date", required=True, type=date.fromisoformat)
+    summary.add_argument("--date", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
     commands.add_parser("paths", help="print the configured locations")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a NEXT_STEPS_* variable that does not parse
+        parser.error(str(exc))
     if args.command == "summary":
         from next_steps.nightly import night_summary
 
+        if not settings.warehouse.exists():
+            summary.error(f"no warehouse at {settings.warehouse}: no night has been run there")
         print(night_summary(args.date, settings))  # noqa: T201
     elif args.command == "paths":
-        for item in fields(settings):
-            print(f"{item.name:<20}{getattr(settings, item.name)}")  # noqa: T201
+        print(format_paths(settings))  # noqa: T201
     return 0
+
+
+def format_paths(settings: Settings) -> str:
+    """One line per setting: its name, at least two spaces, its value (``(none)`` when
+    empty), the values in one column whatever the longest name."""
+    names = [item.name for item in fields(settings)]
+    width = max(map(len, names)) + 2
+    return "\n".join(
+        f"{name:<{width}}{value}"
+        for name in names
+        if (value := str(getattr(settings, name)) or "(none)")
+    )
 
 
 if __name__ == "__main__":

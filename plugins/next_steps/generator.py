@@ -1567,24 +1567,40 @@ def _stderr_progress() -> ProgressFn:
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m next_steps.generator") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m next_steps.generator",
+        prog=prog,
+        # one line, not argparse's wrapped one: it heads every error message
+        usage="%(prog)s --landing DIR --date YYYY-MM-DD --orders N [--seed N] [--accounts N]"
+        " [--gzip] [--nights N]",
         description="Write a deterministic sample export (accounts, orders, order lines) "
         "into <landing>/<date>/, with _SUCCESS written last.",
     )
-    parser.add_argument("--landing", type=Path, required=True, help="landing directory")
-    parser.add_argument("--date", type=_parse_date, required=True, help="export date, YYYY-MM-DD")
-    parser.add_argument("--orders", type=int, required=True, help="order rows wanted (about)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
-        "--accounts", type=int, default=None, help="accounts (default orders/10, >= 50)"
+        "--landing", type=Path, required=True, metavar="DIR", help="landing directory"
+    )
+    parser.add_argument(
+        "--date", type=_parse_date, required=True, metavar="YYYY-MM-DD", help="export date"
+    )
+    parser.add_argument(
+        "--orders", type=int, required=True, metavar="N", help="order rows wanted (about)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, metavar="N", help="random seed (default 42)"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="accounts (default orders/10, >= 50)",
     )
     parser.add_argument("--gzip", action="store_true", help="write .csv.gz files")
     parser.add_argument(
         "--nights",
         type=int,
         default=1,
+        metavar="N",
         help="export nights: the first full, the next ones deltas (default 1)",
     )
     args = parser.parse_args(argv)
