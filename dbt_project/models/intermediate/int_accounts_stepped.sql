@@ -3,7 +3,7 @@
 -- next_step_campaigns wins (at most one campaign per person per night). Also the facts
 -- that decide whether the person can hear about it today, all from night D's data alone:
 -- the touchpoint day and what blocks contact (terminated, opted out, no valid e-mail,
--- already converted).
+-- an address that is terminated or opted out on another account, already converted).
 
 with
 
@@ -52,6 +52,22 @@ distributor_rules as (
 touchpoint_days as (
 
     select * from {{ ref('touchpoint_days') }}
+
+),
+
+-- every address of the snapshot, normalised (macro normalised_email), and whether any
+-- account holding it is terminated or has not opted in: such an address is never
+-- contacted, through whichever account
+addresses as (
+
+    select
+        {{ normalised_email('email') }} as email_address,
+        bool_or(account_status = 'terminated') as is_terminated_on_an_account,
+        bool_or(not coalesce(is_email_opted_in, false)) as is_opted_out_on_an_account
+
+    from accounts
+    where {{ normalised_email('email') }} is not null
+    group by {{ normalised_email('email') }}
 
 ),
 
@@ -136,6 +152,9 @@ accounts_with_steps as (
         accounts.account_status,
         coalesce(accounts.is_email_opted_in, false) as is_email_opted_in,
         {{ is_valid_email('accounts.email') }} as has_valid_email,
+        md5(addresses.email_address) as address_key,
+        coalesce(addresses.is_terminated_on_an_account, false) as is_address_terminated,
+        coalesce(addresses.is_opted_out_on_an_account, false) as is_address_opted_out,
         staged_accounts.sponsored_buyers,
         accounts.sponsor_account_id,
         distributors.nearest_upline_leader_id
@@ -149,6 +168,8 @@ accounts_with_steps as (
         on accounts.account_id = chosen_steps.account_id
     left join distributors
         on accounts.account_id = distributors.account_id
+    left join addresses
+        on {{ normalised_email('accounts.email') }} = addresses.email_address
 
 ),
 
@@ -169,12 +190,15 @@ final as (
         -- why this person cannot hear about the step tonight, whatever the timing; the
         -- first that applies. Already converted: the step's conversion is visible tonight
         -- although the rules still give the step; today that is a referral candidate
-        -- who already sponsored an account that purchased.
+        -- who already sponsored an account that purchased. The account's own facts come
+        -- first, then those of another account with the same address.
         case
             when accounts_with_steps.next_step is null then null
             when accounts_with_steps.account_status = 'terminated' then 'terminated'
             when not accounts_with_steps.is_email_opted_in then 'opted_out'
             when not accounts_with_steps.has_valid_email then 'no_valid_email'
+            when accounts_with_steps.is_address_terminated then 'address_terminated'
+            when accounts_with_steps.is_address_opted_out then 'address_opted_out'
             when
                 accounts_with_steps.ladder = 'customer'
                 and accounts_with_steps.next_step = 'referral'
@@ -182,7 +206,8 @@ final as (
                 then 'already_converted'
         end as contact_block,
         accounts_with_steps.sponsor_account_id,
-        accounts_with_steps.nearest_upline_leader_id
+        accounts_with_steps.nearest_upline_leader_id,
+        accounts_with_steps.address_key
 
     from accounts_with_steps
     left join touchpoint_days

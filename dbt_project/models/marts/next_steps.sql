@@ -27,7 +27,8 @@ final as (
         touchpoint_day,
         contact_block,
         sponsor_account_id,
-        nearest_upline_leader_id
+        nearest_upline_leader_id,
+        address_key
 
     from stepped_accounts
 

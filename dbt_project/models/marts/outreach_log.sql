@@ -4,6 +4,10 @@
     happened: listed (in tonight's file), holdout (kept out on purpose, to measure lift)
     or suppressed (and why).
 
+    An address is one person (doc block outreach_rules): of the accounts sharing an
+    address whose steps are due and unblocked tonight, one is chosen and the others are
+    suppressed as duplicate_address, and the cool-down runs per address and campaign.
+
     A night depends on the nights before it (is the step new? was the person contacted
     for this campaign within the cool-down?), so building night D recomputes D and every
     later night already built (pre-hook delete_nights_from_as_of_date). The log is then
@@ -90,6 +94,9 @@ due_steps as (
         tonight.list_segment,
         tonight.touchpoint_day,
         tonight.contact_block,
+        tonight.address_key,
+        tonight.step_priority,
+        tonight.days_since_last_purchase,
         -- the comparison in brackets: sqlfluff's parser ends a select list at the `from` of
         -- a bare `is distinct from`
         case
@@ -113,15 +120,40 @@ due_steps as (
 
 ),
 
+-- due tonight and nothing blocks contact, ranked within their address: the step with
+-- the lowest campaign priority, then the most recent purchase, then the smallest
+-- account_id is the one the address may hear about tonight
+unblocked as (
+
+    select
+        account_id,
+        address_key,
+        campaign,
+        as_of_date,
+        row_number() over (
+            partition by as_of_date, address_key
+            order by
+                step_priority asc,
+                days_since_last_purchase asc nulls last,
+                account_id asc
+        ) as address_rank
+
+    from due_steps
+    where contact_block is null
+
+),
+
+-- at most one per address per night; the cool-down below is per address and campaign
 eligible as (
 
     select
         account_id,
+        address_key,
         campaign,
         as_of_date
 
-    from due_steps
-    where contact_block is null
+    from unblocked
+    where address_rank = 1
 
 ),
 
@@ -130,7 +162,7 @@ earlier_contacts as (
 
     {% if is_incremental() -%}
     select
-        log.account_id,
+        log.address_key,
         log.campaign,
         max(log.as_of_date) as as_of_date
 
@@ -141,10 +173,10 @@ earlier_contacts as (
         log.outcome in ('listed', 'holdout')
         and log.as_of_date < recompute_from.first_night
         and log.as_of_date > recompute_from.first_night - settings.cool_down_days
-    group by log.account_id, log.campaign
+    group by log.address_key, log.campaign
     {%- else -%}
     select
-        cast(null as varchar) as account_id,
+        cast(null as varchar) as address_key,
         cast(null as varchar) as campaign,
         cast(null as date) as as_of_date
     where false
@@ -152,12 +184,12 @@ earlier_contacts as (
 
 ),
 
--- for every eligible night, the first eligible night of the same person and campaign at
--- least a cool-down later: where a contact on that night allows the next one
+-- for every eligible night, the first eligible night of the same address and campaign
+-- at least a cool-down later: where a contact on that night allows the next one
 eligible_linked as (
 
     select
-        eligible.account_id,
+        eligible.address_key,
         eligible.campaign,
         eligible.as_of_date,
         min(later.as_of_date) as next_allowed_date
@@ -166,17 +198,17 @@ eligible_linked as (
     cross join settings
     left join eligible as later
         on
-            eligible.account_id = later.account_id
+            eligible.address_key = later.address_key
             and eligible.campaign = later.campaign
             and later.as_of_date >= eligible.as_of_date + settings.cool_down_days
-    group by eligible.account_id, eligible.campaign, eligible.as_of_date
+    group by eligible.address_key, eligible.campaign, eligible.as_of_date
 
 ),
 
 first_contacts as (
 
     select
-        eligible.account_id,
+        eligible.address_key,
         eligible.campaign,
         min(eligible.as_of_date) as as_of_date
 
@@ -184,21 +216,21 @@ first_contacts as (
     cross join settings
     left join earlier_contacts
         on
-            eligible.account_id = earlier_contacts.account_id
+            eligible.address_key = earlier_contacts.address_key
             and eligible.campaign = earlier_contacts.campaign
     where
         earlier_contacts.as_of_date is null
         or eligible.as_of_date >= earlier_contacts.as_of_date + settings.cool_down_days
-    group by eligible.account_id, eligible.campaign
+    group by eligible.address_key, eligible.campaign
 
 ),
 
--- the contacts, chained: the first allowed night, then the first eligible night a
--- cool-down after it, and so on
-contacts (account_id, campaign, as_of_date) as (
+-- the contacts of an address, chained: the first allowed night, then the first eligible
+-- night a cool-down after it, and so on
+contacts (address_key, campaign, as_of_date) as (
 
     select
-        account_id,
+        address_key,
         campaign,
         as_of_date
 
@@ -207,14 +239,14 @@ contacts (account_id, campaign, as_of_date) as (
     union all
 
     select
-        eligible_linked.account_id,
+        eligible_linked.address_key,
         eligible_linked.campaign,
         eligible_linked.next_allowed_date
 
     from contacts
     inner join eligible_linked
         on
-            contacts.account_id = eligible_linked.account_id
+            contacts.address_key = eligible_linked.address_key
             and contacts.campaign = eligible_linked.campaign
             and contacts.as_of_date = eligible_linked.as_of_date
     where eligible_linked.next_allowed_date is not null
@@ -224,7 +256,7 @@ contacts (account_id, campaign, as_of_date) as (
 all_contacts as (
 
     select
-        account_id,
+        address_key,
         campaign,
         as_of_date
 
@@ -233,7 +265,7 @@ all_contacts as (
     union all
 
     select
-        account_id,
+        address_key,
         campaign,
         as_of_date
 
@@ -241,24 +273,23 @@ all_contacts as (
 
 ),
 
--- for a night held back by the cool-down: the contact that started it
+-- for a night held back by the cool-down: the contact of the address that started it
 cool_downs as (
 
     select
-        due_steps.account_id,
-        due_steps.campaign,
-        due_steps.as_of_date,
+        eligible.account_id,
+        eligible.as_of_date,
         max(all_contacts.as_of_date) as cool_down_since
 
-    from due_steps
+    from eligible
     cross join settings
     inner join all_contacts
         on
-            due_steps.account_id = all_contacts.account_id
-            and due_steps.campaign = all_contacts.campaign
-            and due_steps.as_of_date > all_contacts.as_of_date
-            and all_contacts.as_of_date > due_steps.as_of_date - settings.cool_down_days
-    group by due_steps.account_id, due_steps.campaign, due_steps.as_of_date
+            eligible.address_key = all_contacts.address_key
+            and eligible.campaign = all_contacts.campaign
+            and eligible.as_of_date > all_contacts.as_of_date
+            and all_contacts.as_of_date > eligible.as_of_date - settings.cool_down_days
+    group by eligible.account_id, eligible.as_of_date
 
 ),
 
@@ -269,20 +300,27 @@ decided as (
         {{ stable_bucket("due_steps.account_id || '|' || due_steps.campaign", 100) }}
             as holdout_bucket,
         settings.holdout_percent,
+        chosen.account_id as address_chosen_account_id,
         contacts.as_of_date is not null as is_contacted,
         cool_downs.cool_down_since
 
     from due_steps
     cross join settings
+    -- the account its address may hear through tonight (none when all are blocked)
+    left join eligible as chosen
+        on
+            due_steps.address_key = chosen.address_key
+            and due_steps.as_of_date = chosen.as_of_date
+    -- a contact is the chosen account's: at most one eligible row per address and night
     left join contacts
         on
-            due_steps.account_id = contacts.account_id
-            and due_steps.campaign = contacts.campaign
-            and due_steps.as_of_date = contacts.as_of_date
+            due_steps.account_id = chosen.account_id
+            and chosen.address_key = contacts.address_key
+            and chosen.campaign = contacts.campaign
+            and chosen.as_of_date = contacts.as_of_date
     left join cool_downs
         on
             due_steps.account_id = cool_downs.account_id
-            and due_steps.campaign = cool_downs.campaign
             and due_steps.as_of_date = cool_downs.as_of_date
 
 ),
@@ -306,12 +344,22 @@ final as (
         end as outcome,
         case
             when contact_block is not null then contact_block
+            when (account_id is distinct from address_chosen_account_id) then 'duplicate_address'
             when not is_contacted then 'cool_down'
         end as suppression_reason,
         case
-            when contact_block is null and not is_contacted then cool_down_since
+            when
+                contact_block is null
+                and account_id = address_chosen_account_id
+                and not is_contacted
+                then cool_down_since
         end as cool_down_since,
-        cast(holdout_bucket as integer) as holdout_bucket
+        cast(holdout_bucket as integer) as holdout_bucket,
+        address_key,
+        case
+            when contact_block is null and account_id <> address_chosen_account_id
+                then address_chosen_account_id
+        end as address_chosen_account_id
 
     from decided
 

@@ -1,9 +1,12 @@
 {#-
     Everyone who had a next step on a night but is not in that night's files, and why.
     Reasons, the first that applies: terminated, opted_out, no_valid_email,
-    already_converted (these block contact whatever the timing), cool_down (contacted for
-    the same campaign within the cool-down), holdout (kept out to measure lift), and
-    not_due_today (the step is neither new nor on a touchpoint day tonight).
+    address_terminated, address_opted_out (another account with the same address is
+    terminated or opted out), already_converted (these block contact whatever the timing),
+    duplicate_address (another account with the same address hears tonight),
+    cool_down (the address was contacted for the same campaign within the cool-down),
+    holdout (kept out to measure lift), and not_due_today (the step is neither new nor on
+    a touchpoint day tonight).
     A view over next_steps and outreach_log: it stores nothing and is always in step
     with them.
 -#}
@@ -40,7 +43,9 @@ final as (
             'not_due_today'
         ) as reason,
         outreach_log.due_because,
-        outreach_log.cool_down_since
+        outreach_log.cool_down_since,
+        next_steps.address_key,
+        outreach_log.address_chosen_account_id
 
     from next_steps
     left join outreach_log
