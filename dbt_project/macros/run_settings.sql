@@ -1,4 +1,5 @@
-{#- The run settings (dbt vars), read and validated in one place. -#}
+{#- The run settings (dbt vars), read and validated in one place; their defaults are the
+    vars of dbt_project.yml, and only there. -#}
 
 {% macro as_of_date() -%}
     {#- The night being built, as a SQL date literal. Required: fails clearly when missing. -#}
@@ -24,8 +25,8 @@
 
 
 {% macro purchase_window_months() -%}
-    {#- Length of the purchase window in months (default 12), validated as a positive integer. -#}
-    {%- set value = var('purchase_window_months', 12) | string | trim -%}
+    {#- Length of the purchase window in months (default in dbt_project.yml), validated as a positive integer. -#}
+    {%- set value = var('purchase_window_months') | string | trim -%}
     {%- if not modules.re.fullmatch('[1-9][0-9]*', value) -%}
         {{ exceptions.raise_compiler_error(
             "The dbt var 'purchase_window_months' must be a positive whole number of months, got '" ~ value ~ "'"
@@ -43,11 +44,11 @@
 
 {% macro sponsor_tree_max_depth() -%}
     {#-
-        How many levels up a sponsor line is walked at most (default 50), validated as a
+        How many levels up a sponsor line is walked at most (default in dbt_project.yml), validated as a
         positive whole number. Guards the recursive walk of the sponsor tree; a line cut
         at this depth is reported in sponsor_tree_issues.
     -#}
-    {%- set value = var('sponsor_tree_max_depth', 50) | string | trim -%}
+    {%- set value = var('sponsor_tree_max_depth') | string | trim -%}
     {%- if not modules.re.fullmatch('[1-9][0-9]*', value) -%}
         {{ exceptions.raise_compiler_error(
             "The dbt var 'sponsor_tree_max_depth' must be a positive whole number of levels, got '" ~ value ~ "'"
@@ -58,8 +59,8 @@
 
 
 {% macro reporting_currency() -%}
-    {#- The reporting currency (default USD) as a SQL string literal, validated as an ISO 4217 code. -#}
-    {%- set value = var('reporting_currency', 'USD') | string | trim | upper -%}
+    {#- The reporting currency (default in dbt_project.yml) as a SQL string literal, validated as an ISO 4217 code. -#}
+    {%- set value = var('reporting_currency') | string | trim | upper -%}
     {%- if not modules.re.fullmatch('[A-Z]{3}', value) -%}
         {{ exceptions.raise_compiler_error(
             "The dbt var 'reporting_currency' must be a three-letter ISO 4217 code, got '" ~ value ~ "'"

@@ -1,0 +1,42 @@
+"""Each rule and default is written in one place (issue 14); these tests say where, and
+fail when a second copy appears."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = ROOT / "dbt_project"
+VAR_WITH_DEFAULT = re.compile(r"var\(\s*'([a-z_]+)'\s*,")
+
+
+def _dbt_sources() -> list[Path]:
+    return sorted(
+        path
+        for folder in ("models", "macros", "tests")
+        for path in (DBT_PROJECT / folder).rglob("*")
+        if path.suffix in (".sql", ".yml", ".md")
+    )
+
+
+def test_dbt_var_defaults_are_only_in_dbt_project_yml():
+    project_vars = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]
+    copies = [
+        f"{path.relative_to(ROOT)}: var('{name}', ...)"
+        for path in _dbt_sources()
+        for name in VAR_WITH_DEFAULT.findall(path.read_text())
+        if name in project_vars
+    ]
+    assert copies == [], "a second default for a dbt var: " + "; ".join(copies)
+    # as_of_date has no default on purpose: the night must be named
+    assert "as_of_date" not in project_vars
+
+
+def test_the_package_docstring_names_only_modules_that_exist():
+    package = ROOT / "plugins" / "next_steps"
+    named = re.findall(r"next_steps\.([a-z_]+)", (package / "__init__.py").read_text())
+    missing = [name for name in named if not (package / f"{name}.py").exists()]
+    assert missing == []
