@@ -40,3 +40,17 @@ def test_the_package_docstring_names_only_modules_that_exist():
     named = re.findall(r"next_steps\.([a-z_]+)", (package / "__init__.py").read_text())
     missing = [name for name in named if not (package / f"{name}.py").exists()]
     assert missing == []
+
+
+def test_segment_names_are_checked_against_the_seed_not_a_copy():
+    with open(DBT_PROJECT / "seeds" / "segment_bands.csv", encoding="utf-8") as handle:
+        segments = {line.split(",", 1)[0] for line in handle.read().splitlines()[1:]}
+    copies = []
+    for path in _dbt_sources():
+        if path.suffix != ".yml":
+            continue
+        for match in re.finditer(r"values: \[([^\]]*)\]", path.read_text()):
+            listed = set(re.findall(r"'([^']*)'", match.group(1)))
+            if listed & segments:
+                copies.append(f"{path.relative_to(ROOT)}: {sorted(listed & segments)}")
+    assert copies == [], "segment names copied from seeds/segment_bands.csv: " + "; ".join(copies)
