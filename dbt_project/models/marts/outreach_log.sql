@@ -301,6 +301,7 @@ decided as (
             as holdout_bucket,
         settings.holdout_percent,
         chosen.account_id as address_chosen_account_id,
+        coalesce(due_steps.account_id = chosen.account_id, false) as is_chosen,
         contacts.as_of_date is not null as is_contacted,
         cool_downs.cool_down_since
 
@@ -344,21 +345,14 @@ final as (
         end as outcome,
         case
             when contact_block is not null then contact_block
-            when (account_id is distinct from address_chosen_account_id) then 'duplicate_address'
+            when not is_chosen then 'duplicate_address'
             when not is_contacted then 'cool_down'
         end as suppression_reason,
-        case
-            when
-                contact_block is null
-                and account_id = address_chosen_account_id
-                and not is_contacted
-                then cool_down_since
-        end as cool_down_since,
+        case when is_chosen and not is_contacted then cool_down_since end as cool_down_since,
         cast(holdout_bucket as integer) as holdout_bucket,
         address_key,
         case
-            when contact_block is null and account_id <> address_chosen_account_id
-                then address_chosen_account_id
+            when contact_block is null and not is_chosen then address_chosen_account_id
         end as address_chosen_account_id
 
     from decided
