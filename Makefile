@@ -53,7 +53,7 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	touch "$$AIRFLOW_HOME/.migrated"
 
 generate: install ## write a sample export: DEMO_DATE, DEMO_ORDERS, DEMO_SEED
-	$(BIN)/python -m next_steps.generator --landing "$$NEXT_STEPS_DATA_DIR/landing" \
+	$(BIN)/python -m next_steps.sample.generator --landing "$$NEXT_STEPS_DATA_DIR/landing" \
 		--date "$$DEMO_DATE" --orders "$$DEMO_ORDERS" --seed "$$DEMO_SEED"
 
 # DATE is checked (a real YYYY-MM-DD) with the system Python before anything is installed
@@ -84,7 +84,7 @@ bench: install ## time whole nights against DuckDB and pandas baselines: make be
 	$(BIN)/python benchmarks/run_bench.py --sizes "$$SIZES" --write docs/benchmarks.md
 
 docs: install ## dbt docs and Great Expectations data docs into data/docs (NEXT_STEPS_DATA_DIR)
-	$(BIN)/python -m next_steps.docs
+	$(BIN)/python -m next_steps.publish.docs
 
 lint: install ## ruff on the Python code, sqlfluff on the dbt project (config: .sqlfluff)
 	$(BIN)/ruff check .

@@ -90,7 +90,7 @@ def generate(data: Path, orders: int) -> float:
         [
             sys.executable,
             "-m",
-            "next_steps.generator",
+            "next_steps.sample.generator",
             "--landing",
             str(data / "landing"),
             "--date",

@@ -1,15 +1,15 @@
 """Deliver each night's outreach files when the nightly run publishes them.
 
 Thin by design: scheduled on the Asset ``next_steps_outreach_files``; the one task calls
-``next_steps.delivery.deliver_night`` (in ``plugins/``) for the night the event names.
+``next_steps.publish.delivery.deliver_night`` (in ``plugins/``) for the night the event names.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from next_steps.assets import OUTREACH_FILES
-from next_steps.dag_defaults import default_args, run_step
+from next_steps.airflow.assets import OUTREACH_FILES
+from next_steps.airflow.dag_defaults import default_args, run_step
 
 DOC_MD = """
 ### next_steps_delivery
@@ -44,7 +44,7 @@ back-off; after the retries, fix the destination and clear the task.
 def next_steps_delivery() -> None:
     @task
     def deliver_outreach_files(*, triggering_asset_events=None) -> list[dict]:
-        from next_steps.delivery import deliver_night, nights_to_deliver
+        from next_steps.publish.delivery import deliver_night, nights_to_deliver
 
         nights = nights_to_deliver(
             [event.extra for event in triggering_asset_events[OUTREACH_FILES]]

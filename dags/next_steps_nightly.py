@@ -9,8 +9,8 @@ from datetime import date
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from next_steps.assets import MARTS, OUTREACH_FILES
-from next_steps.dag_defaults import default_args, run_step, warehouse_sensor, warehouse_task
+from next_steps.airflow.assets import MARTS, OUTREACH_FILES
+from next_steps.airflow.dag_defaults import default_args, run_step, warehouse_sensor, warehouse_task
 
 DOC_MD = """
 ### next_steps_nightly
@@ -40,7 +40,7 @@ the last good night and the outreach folder of the night does not appear (or kee
 previous run), whichever step failed, a full disk included. A failed dbt test
 names the model and test; its details are in `runs/D/dbt/run_results.json`. If
 `validate_export` says Great Expectations and the SQL row checks disagree, the
-translation in `next_steps/row_rules.py` has a bug (not the export): it names the line
+translation in `next_steps/ingest/row_rules.py` has a bug (not the export): it names the line
 and rule; fix the code, then clear the run. Rows that
 break a rule are not loaded and not lost: see `ops.quarantined_rows` (reason per line).
 Re-running a night replaces that night's rows and files; it never duplicates them.

@@ -11,7 +11,7 @@ reported here as the failure it is.  ``airflow dags test`` itself exits 0 even w
 run failed.
 
 On failure it prints, on stderr, the cause of each failed task as the task's failure
-alert stated it (``next_steps.alerts``: the exception's type and message, whatever it
+alert stated it (``next_steps.airflow.alerts``: the exception's type and message, whatever it
 is), the tasks that did not run, and the log's path; the exit code is 1.  On success it
 prints the night's summary.  A bad argument prints one usage line and exits 2, before
 anything starts: ``--check`` does only that (the Makefile runs it with the system
@@ -33,7 +33,7 @@ DAG_ID = "next_steps_nightly"
 USAGE = "usage: make run DATE=YYYY-MM-DD (a real calendar date, e.g. DATE=2026-11-20)"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 FINISHED = re.compile(rf"DagRun Finished: dag_id={DAG_ID},.*?run_id=([^,\s]+),.*?state=(\w+)")
-# the line next_steps.alerts logs for every task that fails, whatever the exception
+# the line next_steps.airflow.alerts logs for every task that fails, whatever the exception
 ALERT = re.compile(r"Next steps: night \S+, task \S+ failed \(try \d+\): .*?(?= \[next_steps|$)")
 # the last line of a Python traceback, for a failure that raised no alert
 EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Exit)\b.*)$", re.M)

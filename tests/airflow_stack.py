@@ -24,7 +24,7 @@ import httpx
 import psycopg2
 from psycopg2 import sql
 
-from next_steps.dag_defaults import (
+from next_steps.airflow.dag_defaults import (
     WAREHOUSE_POOL,
     WAREHOUSE_POOL_DESCRIPTION,
     WAREHOUSE_POOL_SLOTS,

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from next_steps.config import Settings
-from next_steps.contract import ACCOUNTS, ORDER_LINES, ORDERS, SUCCESS_MARKER
+from next_steps.ingest.contract import ACCOUNTS, ORDER_LINES, ORDERS, SUCCESS_MARKER
 
 ACCOUNT_DEFAULTS = {
     "account_type": "retail",
@@ -101,7 +101,7 @@ class DbtWarehouse:
     """A temporary warehouse plus the paths dbt writes to, in pytest's tmp dirs.
 
     ``build`` runs what the nightly build runs: models, seeds and data tests, without
-    dbt's unit tests (``next_steps.dbt_build.dbt_args``); ``unit_tests`` runs those.
+    dbt's unit tests (``next_steps.build.dbt_build.dbt_args``); ``unit_tests`` runs those.
     """
 
     def __init__(self, root: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
@@ -114,7 +114,7 @@ class DbtWarehouse:
         """Invoke dbt in-process; returns dbt's dbtRunnerResult."""
         from dbt.cli.main import dbtRunner
 
-        from next_steps.dbt_build import release_connections
+        from next_steps.build.dbt_build import release_connections
 
         cli_args = [
             *args,

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from next_steps.generator import generate_export
+from next_steps.sample.generator import generate_export
 
 from conftest import dags_test_env
 

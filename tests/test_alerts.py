@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from next_steps import alerts
+from next_steps.airflow import alerts
 from next_steps.errors import NightFailed
 
 
@@ -42,7 +42,7 @@ def webhook():
 
 def test_the_log_names_the_night_the_task_and_the_reason(caplog, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_NEXT_STEPS_ALERTS", raising=False)
-    with caplog.at_level(logging.ERROR, logger="next_steps.alerts"):
+    with caplog.at_level(logging.ERROR, logger="next_steps.airflow.alerts"):
         alerts.on_task_failure(_context())
     assert (
         "night 2025-06-30, task next_steps_nightly.validate_export failed (try 3): "
@@ -91,6 +91,6 @@ def test_an_unreachable_webhook_is_logged_not_raised(caplog, monkeypatch):
         "AIRFLOW_CONN_NEXT_STEPS_ALERTS",
         json.dumps({"conn_type": "http", "extra": {"webhook_url": "http://127.0.0.1:9/hook"}}),
     )
-    with caplog.at_level(logging.WARNING, logger="next_steps.alerts"):
+    with caplog.at_level(logging.WARNING, logger="next_steps.airflow.alerts"):
         alerts.on_task_failure(_context())
     assert "Could not send the failure alert" in caplog.text

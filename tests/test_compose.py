@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from next_steps.airflow.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 from next_steps.config import Settings
-from next_steps.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -105,7 +105,7 @@ def test_the_nightly_dag_publishes_assets_and_delivery_runs_on_the_outreach_asse
 
 
 def test_every_task_says_when_it_fails_for_good(dag_bag):
-    from next_steps.alerts import on_task_failure
+    from next_steps.airflow.alerts import on_task_failure
 
     for dag_id, dag in dag_bag.dags.items():
         for task in dag.tasks:
@@ -113,7 +113,7 @@ def test_every_task_says_when_it_fails_for_good(dag_bag):
 
 
 def test_the_tasks_that_write_the_warehouse_share_one_pool_and_give_the_lease_back(dag_bag):
-    from next_steps.dag_defaults import WAREHOUSE_POOL, give_back_warehouse
+    from next_steps.airflow.dag_defaults import WAREHOUSE_POOL, give_back_warehouse
 
     writers = {"load_warehouse", "build_models", "write_outreach_files", "publish_night"}
     for dag_id, dag in dag_bag.dags.items():

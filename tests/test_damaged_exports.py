@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from next_steps import nightly
-from next_steps.contract import ACCOUNTS, ORDERS
 from next_steps.errors import ExportFileError, ExportNotReady
-from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
+from next_steps.ingest.contract import ACCOUNTS, ORDERS
+from next_steps.ingest.load import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
 
 from conftest import account, order, write_export
 

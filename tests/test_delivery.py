@@ -10,9 +10,9 @@ import fsspec
 import pytest
 from test_outreach import LISTS, NIGHT
 
-from next_steps import outreach
-from next_steps.delivery import deliver_night, nights_to_deliver
 from next_steps.errors import NightFailed
+from next_steps.publish import outreach
+from next_steps.publish.delivery import deliver_night, nights_to_deliver
 
 
 @pytest.fixture

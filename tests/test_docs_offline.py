@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from next_steps import nightly
 from next_steps.config import Settings
-from next_steps.docs import NotOffline, build_docs, localize_data_docs
+from next_steps.publish.docs import NotOffline, build_docs, localize_data_docs
 
 from conftest import account, order, write_export
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from next_steps.generator import generate_export
+from next_steps.sample.generator import generate_export
 
 from conftest import dags_test_env, holdout_bucket
 
@@ -424,7 +424,7 @@ def test_make_docs_builds_both_sites_with_every_column_described_and_no_personal
     night_run, tmp_path, monkeypatch
 ):
     from next_steps.config import Settings
-    from next_steps.docs import build_docs
+    from next_steps.publish.docs import build_docs
 
     monkeypatch.setenv("NEXT_STEPS_DATA_DIR", str(night_run["data"]))
     sites = build_docs(Settings.from_env(), tmp_path / "docs")

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from next_steps.contract import ACCOUNTS, ORDERS
 from next_steps.errors import ExportFileError, ExportNotReady
-from next_steps.exports import locate_export, read_export_file
+from next_steps.ingest.contract import ACCOUNTS, ORDERS
+from next_steps.ingest.exports import locate_export, read_export_file
 
 from conftest import account, order, write_export
 

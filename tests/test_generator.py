@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from next_steps import generator
-from next_steps.generator import generate_export, generate_nights, main
+from next_steps.sample import generator
+from next_steps.sample.generator import generate_export, generate_nights, main
 
 EXPORT_DATE = date(2025, 3, 4)
 FILES = ("accounts.csv", "orders.csv", "order_lines.csv")

@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from next_steps import nightly, outreach
+from next_steps import nightly
 from next_steps.config import Settings
-from next_steps.generator import generate_nights
+from next_steps.publish import outreach
+from next_steps.sample.generator import generate_nights
 
 FIRST = date(2025, 5, 30)
 SECOND = FIRST + timedelta(days=1)

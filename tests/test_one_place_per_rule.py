@@ -35,11 +35,30 @@ def test_dbt_var_defaults_are_only_in_dbt_project_yml():
     assert "as_of_date" not in project_vars
 
 
-def test_the_package_docstring_names_only_modules_that_exist():
+def test_the_readme_layout_table_names_every_module_of_the_package_once():
+    """A newcomer finds a module in one step: the README's layout table has a row per
+    folder of the package, and names each of its modules there, once."""
     package = ROOT / "plugins" / "next_steps"
-    named = re.findall(r"next_steps\.([a-z_]+)", (package / "__init__.py").read_text())
-    missing = [name for name in named if not (package / f"{name}.py").exists()]
-    assert missing == []
+    rows = re.findall(
+        r"^\| `plugins/next_steps/([a-z_/]*)` \| (.*) \|$", (ROOT / "README.md").read_text(), re.M
+    )
+    named = [
+        f"{folder}{module}"
+        for folder, text in rows
+        for module in re.findall(r"(?:^|, |: |\)\s)`([a-z_]+)` \(", text)
+    ]
+    modules = {
+        path.relative_to(package).with_suffix("").as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    folders = {
+        path.parent.relative_to(package).as_posix() for path in package.glob("*/__init__.py")
+    }
+    assert sorted(modules - set(named)) == [], "modules the layout table does not name"
+    assert sorted(set(named) - modules) == [], "the layout table names modules that do not exist"
+    assert sorted({name for name in named if named.count(name) > 1}) == [], "named twice"
+    assert sorted({f"{f}/" for f in folders} - {folder for folder, _ in rows}) == []
 
 
 def test_segment_names_are_checked_against_the_seed_not_a_copy():

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from next_steps import outreach
+from next_steps.publish import outreach
 
 NIGHT = date(2025, 6, 30)
 ROW = (

@@ -16,8 +16,9 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from next_steps import nightly, report
+from next_steps import nightly
 from next_steps.config import Settings
+from next_steps.publish import report
 
 from conftest import account, holdout_bucket, order, write_export
 

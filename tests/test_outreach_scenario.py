@@ -26,8 +26,8 @@ import pytest
 
 from next_steps import nightly
 from next_steps.config import Settings
-from next_steps.generator import generate_export
-from next_steps.responses import write_response_night
+from next_steps.sample.generator import generate_export
+from next_steps.sample.responses import write_response_night
 
 from conftest import holdout_bucket
 

@@ -24,8 +24,8 @@ import duckdb
 import pytest
 from airflow_stack import AIRFLOW, ROOT, AirflowStack
 
-from next_steps.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
-from next_steps.generator import generate_nights
+from next_steps.airflow.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
+from next_steps.sample.generator import generate_nights
 
 from conftest import dags_test_env
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from next_steps import nightly
 from next_steps.config import Settings
-from next_steps.contract import ACCOUNTS, ORDERS
+from next_steps.ingest.contract import ACCOUNTS, ORDERS
 
 from conftest import account, order, write_export
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.common.by import By
 
-from next_steps import report
+from next_steps.publish import report
 
 NIGHT = date(2025, 3, 31)
 

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from next_steps import row_rules, validation
-from next_steps.contract import ACCOUNTS, EXPORT_FILES, ORDERS
 from next_steps.errors import ChecksDisagree
-from next_steps.exports import read_export_file, read_into_duckdb
+from next_steps.ingest import row_rules, validation
+from next_steps.ingest.contract import ACCOUNTS, EXPORT_FILES, ORDERS
+from next_steps.ingest.exports import read_export_file, read_into_duckdb
 
 from conftest import account, order, write_csv
 

@@ -12,15 +12,16 @@ from datetime import date
 import duckdb
 import pytest
 
-from next_steps import nightly, outreach
-from next_steps.contract import ACCOUNTS
+from next_steps import nightly
+from next_steps.ingest.contract import ACCOUNTS
+from next_steps.ingest.load import formula_like_flag
+from next_steps.publish import outreach
 from next_steps.safe_csv import (
     FORMULA_TRIGGERS,
     neutralise,
     starts_like_formula_sql,
     write_rows,
 )
-from next_steps.warehouse import formula_like_flag
 
 from conftest import account, holdout_bucket, order, write_export
 

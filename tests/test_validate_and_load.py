@@ -13,11 +13,12 @@ from datetime import date
 import duckdb
 import pytest
 
-from next_steps import nightly, warehouse
-from next_steps.contract import EXPORT_FILES
+from next_steps import nightly
+from next_steps.build import warehouse
 from next_steps.errors import ExportFileError
-from next_steps.validation import load_suite_json, validate_file
-from next_steps.warehouse import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
+from next_steps.ingest.contract import EXPORT_FILES
+from next_steps.ingest.load import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
+from next_steps.ingest.validation import load_suite_json, validate_file
 
 from conftest import account, order, write_export
 

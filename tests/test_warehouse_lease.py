@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from next_steps import nightly, warehouse_lease
-from next_steps.dag_defaults import give_back_warehouse, run_step, warehouse_sensor
+from next_steps import nightly
+from next_steps.airflow.dag_defaults import give_back_warehouse, run_step, warehouse_sensor
+from next_steps.build import warehouse_lease
 from next_steps.errors import ExportFileError, NightFailed, WarehouseBusy, WarehouseLeaseLost
 
 from conftest import account, order, write_export

@@ -1,6 +1,6 @@
 """Command line: ``next-steps <command>`` (or ``python -m next_steps.cli``).
 
-- ``generate``: write a sample export (see :mod:`next_steps.generator`).
+- ``generate``: write a sample export (see :mod:`next_steps.sample.generator`).
 - ``summary --date D``: print the night's segment table and files written.
 - ``paths``: print where inputs and outputs live with the current environment.
 """
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     stderr and exit status 2, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "generate":
-        from next_steps import generator
+        from next_steps.sample import generator
 
         return generator.main(argv[1:], prog="next-steps generate")
     parser = argparse.ArgumentParser(

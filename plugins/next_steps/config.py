@@ -21,7 +21,7 @@ NEXT_STEPS_DELIVERY_URL     ``<data>/delivered``: where ``next_steps_delivery`` 
 NEXT_STEPS_DELIVERY_CONN_ID (none): an Airflow connection that says where to deliver
                             instead (extra ``url``) and holds its credentials
 NEXT_STEPS_WAREHOUSE_LEASE_HOURS ``6``: a night holding the warehouse longer than this
-                            has stopped half-way (see ``next_steps.warehouse_lease``)
+                            has stopped half-way (see ``next_steps.build.warehouse_lease``)
 ==========================  =========================================================
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
@@ -113,7 +113,7 @@ class Settings:
 
     @property
     def warehouse_lease(self) -> Path:
-        """Which night is between loading and publishing (``next_steps.warehouse_lease``)."""
+        """Which night is between loading and publishing (``next_steps.build.warehouse_lease``)."""
         return self.warehouse.with_name(f".{self.warehouse.name}.lease")
 
     @property

@@ -22,7 +22,7 @@ class DbtBuildFailed(NightFailed):
 
 class ChecksDisagree(NightFailed):
     """Great Expectations and the SQL translation of its suite judged a row differently:
-    a bug in ``next_steps.row_rules`` (a retry gives the same answer), never the export's."""
+    a bug in ``next_steps.ingest.row_rules`` (a retry gives the same answer), never the export's."""
 
 
 class WarehouseBusy(Exception):

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from next_steps.config import Settings
-from next_steps.contract import EXPORT_FILES
 from next_steps.errors import ExportFileError, NightFailed
-from next_steps.exports import locate_export
+from next_steps.ingest.contract import EXPORT_FILES
+from next_steps.ingest.exports import locate_export
+from next_steps.ingest.load import STAGED_SUFFIX
 from next_steps.private_files import DIR_MODE, FILE_MODE, write_private_json
-from next_steps.warehouse import STAGED_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
     (with the reasons of the rejected ones) for loading."""
     import duckdb
 
-    from next_steps import validation
+    from next_steps.ingest import validation
 
     settings = settings or Settings.from_env()
     export = locate_export(settings.landing_dir, night)
@@ -105,8 +105,8 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
 
 def take_warehouse(night: date, settings: Settings | None = None) -> bool:
     """One poke of ``wait_for_warehouse``: True once the night holds the warehouse's
-    lease, False while another night holds it (see ``next_steps.warehouse_lease``)."""
-    from next_steps import warehouse_lease
+    lease, False while another night holds it (see ``next_steps.build.warehouse_lease``)."""
+    from next_steps.build import warehouse_lease
     from next_steps.errors import WarehouseBusy
 
     settings = settings or Settings.from_env()
@@ -129,28 +129,29 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     holds it after ``wait_for_warehouse``); while another night holds it, this raises
     :class:`~next_steps.errors.WarehouseBusy`.
     """
-    from next_steps import warehouse, warehouse_lease
+    from next_steps.build import warehouse, warehouse_lease
+    from next_steps.ingest import load
 
     settings = settings or Settings.from_env()
     warehouse_lease.take(settings.warehouse_lease, night, settings.warehouse_lease_stale_after)
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
     warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
-    loads: dict[str, warehouse.FileLoad] = {}
+    loads: dict[str, load.FileLoad] = {}
     connection = warehouse.connect(
         settings.working_warehouse, memory_limit=settings.duckdb_memory_limit
     )
     try:
-        warehouse.ensure_schema(connection)
+        load.ensure_schema(connection)
         connection.execute("begin transaction")
-        warehouse.prepare_reference_tables(connection, night, rates)
+        load.prepare_reference_tables(connection, night, rates)
         for spec in EXPORT_FILES:
             staged = _staged_path(settings, night, spec.name)
             if not staged.exists():
                 # An optional file absent tonight: tonight has none of its rows.
-                warehouse.forget_file(connection, spec, night)
+                load.forget_file(connection, spec, night)
                 continue
             meta = json.loads(staged.with_name(f"{spec.name}.meta.json").read_text())
-            loaded = warehouse.load_file(
+            loaded = load.load_file(
                 connection,
                 spec,
                 night,
@@ -171,22 +172,25 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
                 loaded.rows_held,
                 loaded.rows_flagged,
             )
-        warehouse.write_quarantine_files(connection, night, settings.quarantine_folder(night))
+        load.write_quarantine_files(connection, night, settings.quarantine_folder(night))
         write_private_json(
             settings.run_folder(night) / "load_audit.json",
-            {name: load.__dict__ for name, load in loads.items()},
+            {name: file_load.__dict__ for name, file_load in loads.items()},
         )
         too_broken = [
-            load for load in loads.values() if load.quarantine_share > settings.max_quarantine_share
+            file_load
+            for file_load in loads.values()
+            if file_load.quarantine_share > settings.max_quarantine_share
         ]
         if too_broken:
             raise ExportFileError(
                 " ".join(
-                    f"{settings.export_folder(night) / load.file_name}: {load.rows_quarantined:,} "
-                    f"of {load.rows_read:,} rows rejected ({load.quarantine_share:.1%}), above "
+                    f"{settings.export_folder(night) / file_load.file_name}: "
+                    f"{file_load.rows_quarantined:,} of {file_load.rows_read:,} rows rejected "
+                    f"({file_load.quarantine_share:.1%}), above "
                     f"the {settings.max_quarantine_share:.1%} limit: the export is probably "
                     "broken and must not drive campaigns."
-                    for load in too_broken
+                    for file_load in too_broken
                 )
                 + f" Rejected rows and reasons: {settings.quarantine_folder(night)}."
             )
@@ -197,15 +201,15 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
         raise
     finally:
         connection.close()
-    return {name: load.__dict__ for name, load in loads.items()}
+    return {name: file_load.__dict__ for name, file_load in loads.items()}
 
 
 def build_models(night: date, settings: Settings | None = None) -> dict[str, int]:
     """``dbt build`` for the night, on the working copy of the warehouse."""
     from dataclasses import replace
 
-    from next_steps import warehouse_lease
-    from next_steps.dbt_build import run_dbt_build
+    from next_steps.build import warehouse_lease
+    from next_steps.build.dbt_build import run_dbt_build
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
@@ -221,7 +225,8 @@ def write_outreach_files(
     into hidden folders: nothing is published yet (``publish_night`` does it).  A full
     disk fails the night here, while BI tools and marketing both still see the previous
     night.  What was staged is recorded in ``runs/<D>/staged_outreach.json``."""
-    from next_steps import outreach, report, warehouse, warehouse_lease
+    from next_steps.build import warehouse, warehouse_lease
+    from next_steps.publish import outreach, report
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
@@ -274,7 +279,8 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
     disk space, milliseconds apart.  If any of them fails, the folders already moved are
     put back: BI tools and marketing both keep the previous night.  Gives the
     warehouse's lease back."""
-    from next_steps import outreach, warehouse, warehouse_lease
+    from next_steps.build import warehouse, warehouse_lease
+    from next_steps.publish import outreach
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
@@ -340,7 +346,7 @@ def _require_working_copy(settings: Settings, night: date, step: str) -> None:
 def night_summary(night: date, settings: Settings | None = None) -> str:
     """A short text report: where things are, the segment table, who was listed (or
     why not) and the files written."""
-    from next_steps import warehouse
+    from next_steps.build import warehouse
 
     settings = settings or Settings.from_env()
     connection = warehouse.connect(settings.warehouse, read_only=True)
@@ -399,7 +405,7 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
 def run_whole_night(night: date, run_id: str, settings: Settings | None = None) -> None:
     """Every step of the night in this process, in the DAG's order (for tests and
     benchmarks; operators run the DAG)."""
-    from next_steps import warehouse_lease
+    from next_steps.build import warehouse_lease
 
     settings = settings or Settings.from_env()
     find_export(night, settings)
@@ -417,7 +423,7 @@ def run_whole_night(night: date, run_id: str, settings: Settings | None = None) 
 def give_back_warehouse(night: date, settings: Settings | None = None) -> bool:
     """After a step between load and publish failed for good: the night gives the
     warehouse's lease back (if it holds it), so that other nights can load."""
-    from next_steps import warehouse_lease
+    from next_steps.build import warehouse_lease
 
     settings = settings or Settings.from_env()
     return warehouse_lease.give_back(settings.warehouse_lease, night)

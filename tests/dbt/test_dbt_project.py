@@ -19,8 +19,8 @@ import duckdb
 import pytest
 import yaml
 
-from next_steps.outreach import FILE_COLUMNS
-from next_steps.warehouse import ensure_schema
+from next_steps.ingest.load import ensure_schema
+from next_steps.publish.outreach import FILE_COLUMNS
 
 from conftest import DBT_PROJECT_DIR, DbtWarehouse, _dbt_failures
 

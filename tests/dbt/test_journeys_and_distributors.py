@@ -25,7 +25,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from next_steps.warehouse import ensure_schema
+from next_steps.ingest.load import ensure_schema
 
 from conftest import DbtWarehouse
 

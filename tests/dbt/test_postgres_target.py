@@ -6,7 +6,7 @@ makes: a sponsor cycle, an unknown sponsor, an order held until its account arri
 invalid e-mail address that holds a valid one) go
 through the pipeline's steps on DuckDB: validation, loading, ``dbt build``, publishing.
 After each night the ``raw`` tables are copied into a fresh PostgreSQL database with
-``next_steps.server_warehouse`` and ``dbt build --target postgres`` runs with the nightly
+``next_steps.build.server_warehouse`` and ``dbt build --target postgres`` runs with the nightly
 build's arguments; the second night builds the incremental models on top of the first.
 Every mart and the pump view must then hold the same rows on both. The dbt unit tests run
 on PostgreSQL too.
@@ -30,9 +30,9 @@ import duckdb
 import pytest
 
 from next_steps import nightly
+from next_steps.build.server_warehouse import connect_postgres, copy_schemas
 from next_steps.config import Settings
-from next_steps.generator import generate_nights
-from next_steps.server_warehouse import connect_postgres, copy_schemas
+from next_steps.sample.generator import generate_nights
 
 from conftest import DBT_PROJECT_DIR, _dbt_failures, account, order
 
@@ -113,7 +113,7 @@ def run_on_postgres(settings: Settings, night: date, command: str = "build"):
     ``unit-test`` runs the dbt unit tests (which the nightly build leaves out)."""
     from dbt.cli.main import dbtRunner
 
-    from next_steps.dbt_build import dbt_args, release_connections
+    from next_steps.build.dbt_build import dbt_args, release_connections
 
     postgres_runs = replace(settings, runs_dir=settings.data_dir / "postgres_runs")
     if command == "unit-test":

@@ -15,7 +15,7 @@ rows go through a CSV file that DuckDB writes into a private temporary folder an
 PostgreSQL reads with ``COPY``.
 
 The connection settings are the profile's environment variables (``NEXT_STEPS_PG_*``);
-``python -m next_steps.server_warehouse`` copies ``NEXT_STEPS_WAREHOUSE`` with them.
+``python -m next_steps.build.server_warehouse`` copies ``NEXT_STEPS_WAREHOUSE`` with them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from next_steps.row_rules import quote_identifier
+from next_steps.ingest.row_rules import quote_identifier
 
 #: The schemas the dbt models read (their sources are in ``raw``; ``ops`` is for operators).
 MODEL_SCHEMAS = ("raw",)
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     from next_steps.config import Settings
 
     parser = argparse.ArgumentParser(
-        prog="python -m next_steps.server_warehouse",
+        prog="python -m next_steps.build.server_warehouse",
         description="Copy the raw tables of the DuckDB warehouse into the PostgreSQL "
         "database of the NEXT_STEPS_PG_* settings (the dbt target postgres).",
     )

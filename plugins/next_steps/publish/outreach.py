@@ -3,7 +3,7 @@
 Layout (``shared/DESIGN.md``, output contract)::
 
     <outreach>/<YYYY-MM-DD>/<campaign>/<campaign>__<segment>.csv
-    <outreach>/<YYYY-MM-DD>/report.html        the night's report (next_steps.report)
+    <outreach>/<YYYY-MM-DD>/report.html        the night's report (next_steps.publish.report)
     <outreach>/<YYYY-MM-DD>/manifest.json      files, row counts, sha256, run id, export
     <outreach>/<YYYY-MM-DD>/_SUCCESS           written last
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.contract import SUCCESS_MARKER
+from next_steps.ingest.contract import SUCCESS_MARKER
 from next_steps.private_files import DIR_MODE, write_private, write_private_json
 from next_steps.safe_csv import write_rows as write_csv_rows
 

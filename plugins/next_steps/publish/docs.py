@@ -10,7 +10,7 @@
 - **Great Expectations** (``<docs>/great_expectations/index.html``): the suites, and the
   validation result of every night in ``runs/`` (the sample that Great Expectations
   itself checks each night, next to the SQL over every row).  The results hold counts,
-  never values: ``next_steps.validation`` drops them before saving.
+  never values: ``next_steps.ingest.validation`` drops them before saving.
 
 **Every page opens offline.**  Great Expectations' templates load Bootstrap, jQuery,
 bootstrap-table, Font Awesome and more from public CDNs, and its logo from its own
@@ -39,7 +39,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from next_steps.config import Settings
-from next_steps.contract import EXPORT_FILES
+from next_steps.ingest.contract import EXPORT_FILES
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def _latest_night(settings: Settings) -> date | None:
 
 
 def build_dbt_docs(settings: Settings, out_dir: Path) -> Path:
-    from next_steps.dbt_build import invoke_dbt
+    from next_steps.build.dbt_build import invoke_dbt
     from next_steps.errors import NightFailed
 
     night = _latest_night(settings) or datetime.now(UTC).date()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from next_steps.contract import ACCOUNTS, ORDERS, SUCCESS_MARKER
+from next_steps.ingest.contract import ACCOUNTS, ORDERS, SUCCESS_MARKER
 
 LEADERSHIP_RANK = "5"  # leadership_min_rank of the seed distributor_ladder_settings
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from next_steps.contract import EXPORT_FILES, SUCCESS_MARKER, ExportFileSpec
 from next_steps.errors import ExportFileError, ExportNotReady
+from next_steps.ingest.contract import EXPORT_FILES, SUCCESS_MARKER, ExportFileSpec
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ class RowsRead:
     #: ``(source_line, raw_row, reason)`` for rows that cannot be split into the columns.
     malformed: list[tuple[int, str, str]]
     reader: str
-    #: Every value is printable ASCII (tabs allowed): see :mod:`next_steps.row_rules`.
+    #: Every value is printable ASCII (tabs allowed): see :mod:`next_steps.ingest.row_rules`.
     printable_ascii: bool = False
 
     @property
@@ -284,7 +284,7 @@ def read_into_duckdb(connection, path: Path, spec: ExportFileSpec, table: str) -
     """
     import duckdb
 
-    from next_steps.row_rules import quote_identifier, quote_literal
+    from next_steps.ingest.row_rules import quote_identifier, quote_literal
 
     with _gzip_errors_named(path), _open_text(path) as handle:
         header = _header(csv.reader(handle, strict=False), path, spec)
@@ -343,7 +343,7 @@ def _insert_parsed(connection, parsed: ParsedFile, table: str) -> None:
     """The rows the Python reader parsed, as the table ``table`` (with ``source_line``)."""
     import pandas as pd
 
-    from next_steps.row_rules import quote_identifier
+    from next_steps.ingest.row_rules import quote_identifier
 
     frame = pd.DataFrame(parsed.values, dtype="object")
     frame.insert(0, "source_line", pd.Series(parsed.lines, dtype="int64"))

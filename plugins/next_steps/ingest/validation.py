@@ -3,7 +3,7 @@
 The suite is the one statement of the file's rules.  It is applied in two ways:
 
 - every row: the suite's row-level expectations are compiled to DuckDB SQL
-  (:mod:`next_steps.row_rules`) and run over the whole file read into DuckDB, so ten
+  (:mod:`next_steps.ingest.row_rules`) and run over the whole file read into DuckDB, so ten
   million rows take seconds, not minutes and gigabytes.  A row that breaks a rule is
   staged with the column and the rule (the expectation's ``meta.rule``) as its reason;
   everything else loads.  A failed table-level expectation (the columns) fails the night.
@@ -25,11 +25,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from next_steps.contract import ExportFileSpec
 from next_steps.errors import ChecksDisagree, ExportFileError
-from next_steps.exports import drop_rows, read_into_duckdb
-from next_steps.private_files import write_private_json
-from next_steps.row_rules import (
+from next_steps.ingest.contract import ExportFileSpec
+from next_steps.ingest.exports import drop_rows, read_into_duckdb
+from next_steps.ingest.row_rules import (
     TABLE_LEVEL,
     RowRule,
     columns_of,
@@ -38,6 +37,7 @@ from next_steps.row_rules import (
     quote_identifier,
     register_functions,
 )
+from next_steps.private_files import write_private_json
 
 #: Rows of each kind (first rows of the file, first rejected rows) Great Expectations
 #: checks itself, to prove the SQL translation of the suite right on every night.
@@ -300,12 +300,12 @@ def _audit_sample(
                 + ("only by SQL" if (line, reason) in by_sql else "only by Great Expectations")
                 for line, reason in differences
             )
-            + ". Fix next_steps/row_rules.py."
+            + ". Fix next_steps/ingest/row_rules.py."
         )
     return {
         "rows": len(rows),
         "how": f"the first {SAMPLE_ROWS:,} rows and the first {SAMPLE_ROWS:,} rejected rows",
         "agrees_with_sql": True,
-        # the whole result without values: the data docs are built from it (next_steps.docs)
+        # the whole result without values: the data docs are built from it (next_steps.publish.docs)
         "result": without_values(result.to_json_dict()),
     }

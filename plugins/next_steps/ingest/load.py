@@ -1,4 +1,5 @@
-"""Load a validated night into the DuckDB warehouse, one transaction per night.
+"""Load a validated night into the working copy of the DuckDB warehouse, one transaction
+per night.
 
 Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators):
 
@@ -26,14 +27,13 @@ return (flag :func:`formula_like_flag`, naming the column).
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.contract import EXPORT_FILES, ORDERS, ExportFileSpec
-from next_steps.private_files import FILE_MODE, write_private
-from next_steps.row_rules import quote_identifier
+from next_steps.ingest.contract import EXPORT_FILES, ORDERS, ExportFileSpec
+from next_steps.ingest.row_rules import quote_identifier
+from next_steps.private_files import write_private
 from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql, write_rows
 
 STAGED_SUFFIX = ".staged.parquet"
@@ -74,26 +74,6 @@ def formula_like_flag(column_name: str) -> str:
         "(a spreadsheet would read a formula); loaded as it is, written with a leading ' "
         "in the files people open"
     )
-
-
-def connect(warehouse: Path, read_only: bool = False, memory_limit: str | None = None):
-    """A connection to the warehouse file.  A writer gets ``memory_limit`` and spills to
-    a folder beside the file above it."""
-    import duckdb
-
-    config = {}
-    if not read_only:
-        warehouse.parent.mkdir(parents=True, exist_ok=True)
-        config["temp_directory"] = str(warehouse.with_name(warehouse.name + ".spill"))
-        if memory_limit:
-            config["memory_limit"] = memory_limit
-    connection = duckdb.connect(str(warehouse), read_only=read_only, config=config)
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute("set enable_progress_bar = false")
-    # rows carry their export date and line: inserting them in any order lets DuckDB
-    # write in parallel
-    connection.execute("set preserve_insertion_order = false")
-    return connection
 
 
 def _raw_columns_ddl(spec: ExportFileSpec) -> str:
@@ -376,39 +356,6 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
         os.replace(temporary, target)
         written.append(target)
     return written
-
-
-def start_working_copy(published: Path, working: Path) -> None:
-    """Begin a night: a fresh copy of the published warehouse (or none, the first night).
-
-    A working copy left by a run that was killed is discarded, never continued.
-    """
-    for stale in (working, working.with_name(working.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    working.parent.mkdir(parents=True, exist_ok=True)
-    if published.exists():
-        temporary = working.with_name(working.name + ".copying")
-        shutil.copyfile(published, temporary)
-        os.replace(temporary, working)
-
-
-def publish_working_copy(working: Path, published: Path) -> None:
-    """Make the built night visible: checkpoint the working copy, rename it over the
-    published file.  Readers that opened the old file keep reading the old night."""
-    if not working.exists():
-        raise FileNotFoundError(
-            f"No working warehouse {working}: load_warehouse must run before publishing."
-        )
-    connection = connect(working)
-    try:
-        connection.execute("checkpoint")
-    finally:
-        connection.close()
-    wal = working.with_name(working.name + ".wal")
-    if wal.exists():
-        raise RuntimeError(f"{wal} is still there after a checkpoint; not publishing.")
-    os.chmod(working, FILE_MODE)
-    os.replace(working, published)
 
 
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:

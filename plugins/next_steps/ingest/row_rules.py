@@ -20,7 +20,7 @@ with the same meaning Great Expectations gives them on a frame of text values:
 Empty fields are the empty text, as Great Expectations sees them in the frame.  Table
 level expectations (the columns) are checked when the header is read.  The validation
 step runs Great Expectations itself on a sample and fails if the two ever disagree
-(see :mod:`next_steps.validation`), so a translation error cannot go unnoticed.
+(see :mod:`next_steps.ingest.validation`), so a translation error cannot go unnoticed.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def compile_suite(suite: dict[str, Any], file_name: str) -> list[RowRule]:
         if expectation not in VALUE_RULES | UNIQUE_RULES:
             raise ValueError(
                 f"Suite {suite.get('name')} ({file_name}): {expectation} has no SQL "
-                "translation in next_steps.row_rules; add one or remove the expectation."
+                "translation in next_steps.ingest.row_rules; add one or remove the expectation."
             )
         kwargs = dict(item["kwargs"])
         unsupported = set(kwargs) - {

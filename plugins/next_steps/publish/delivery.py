@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from next_steps.config import Settings
-from next_steps.contract import SUCCESS_MARKER
 from next_steps.errors import NightFailed
-from next_steps.outreach import published_manifest, sha256_of
+from next_steps.ingest.contract import SUCCESS_MARKER
+from next_steps.publish.outreach import published_manifest, sha256_of
 
 log = logging.getLogger(__name__)
 

@@ -1567,7 +1567,7 @@ def _stderr_progress() -> ProgressFn:
     return report
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m next_steps.generator") -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m next_steps.sample.generator") -> int:
     parser = argparse.ArgumentParser(
         prog=prog,
         # one line, not argparse's wrapped one: it heads every error message

@@ -8,7 +8,7 @@ a failure is worth a retry.
   retried ``NEXT_STEPS_RETRIES`` times (default 2), 2 minutes later and then twice as
   long each time.
 
-Nights take turns on the warehouse (``next_steps.warehouse_lease``): the sensor
+Nights take turns on the warehouse (``next_steps.build.warehouse_lease``): the sensor
 ``wait_for_warehouse`` pokes every ``NEXT_STEPS_WAREHOUSE_WAIT_SECONDS`` (default 30)
 until its night holds the lease.  It waits in poke mode, holding a worker but no pool
 slot; reschedule mode would free the worker, but Airflow 3.3 can fail a rescheduled task
@@ -27,7 +27,7 @@ import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from next_steps.alerts import on_task_failure
+from next_steps.airflow.alerts import on_task_failure
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def run_step(function, night: date, *args, timed: bool = True):
 
 def _record_timing(night: date, started: datetime) -> None:
     """Into the night's timings, under the running task's id; never fails the task."""
-    from next_steps import report
+    from next_steps.publish import report
 
     try:
         from airflow.sdk import get_current_context

@@ -1,0 +1,2 @@
+"""What the DAGs share: task arguments and what a failure means, the Assets, the alert
+callback."""
