@@ -55,6 +55,7 @@ def _data() -> report.ReportData:
             {"campaign": "autoship", "listed": 9, "holdout": 1, "suppressed": 3},
             {"campaign": "second_order", "listed": 27, "holdout": 3, "suppressed": 0},
         ],
+        lift_window_days=30,
         lift=[
             {
                 "campaign": "second_order",

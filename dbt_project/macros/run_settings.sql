@@ -70,6 +70,41 @@
 {%- endmacro %}
 
 
+{% macro conversion_window_days() -%}
+    {#-
+        The conversion windows in days (default in dbt_project.yml): how long after a
+        listing night a person's step counts as taken. A list of distinct positive whole
+        numbers, returned in ascending order; the shortest is the one the night's report
+        shows, the longest bounds what campaign_performance recomputes each night.
+    -#}
+    {%- set value = var('conversion_window_days') -%}
+    {%- if value is string or value is number or value is mapping or value is not iterable -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'conversion_window_days' must be a list of distinct positive whole "
+            ~ "numbers of days, e.g. [30, 60, 90], got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for item in value -%}
+        {%- set text = item | string | trim -%}
+        {%- if not modules.re.fullmatch('[1-9][0-9]*', text) or (text | int) in days -%}
+            {{ exceptions.raise_compiler_error(
+                "The dbt var 'conversion_window_days' must be a list of distinct positive whole "
+                ~ "numbers of days, e.g. [30, 60, 90], got '" ~ var('conversion_window_days') ~ "'"
+            ) }}
+        {%- endif -%}
+        {%- do days.append(text | int) -%}
+    {%- endfor -%}
+    {%- if days | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'conversion_window_days' must name at least one window, got '"
+            ~ var('conversion_window_days') ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return(days | sort) -}}
+{%- endmacro %}
+
+
 {% macro validate_run_settings() -%}
     {#-
         on-run-start hook: check every run setting before anything is built, so a
@@ -82,5 +117,6 @@
         {%- do purchase_window_months() -%}
         {%- do reporting_currency() -%}
         {%- do sponsor_tree_max_depth() -%}
+        {%- do conversion_window_days() -%}
     {%- endif -%}
 {%- endmacro %}

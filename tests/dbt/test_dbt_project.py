@@ -473,6 +473,15 @@ def test_building_without_an_as_of_date_fails_with_a_clear_message(nights):
     assert _segments(nights, NIGHT_2)["A13"] == "no_purchase"
 
 
+@pytest.mark.parametrize("windows", [[30, 30], [0, 60], [], "30,60"])
+def test_malformed_conversion_windows_fail_the_build_before_anything_is_built(nights, windows):
+    variables = json.dumps({"as_of_date": NIGHT_2, "conversion_window_days": windows})
+    result = nights["warehouse"].dbt("build", "--vars", variables)
+    assert not result.success
+    assert "The dbt var 'conversion_window_days' must" in str(result.exception)
+    assert _segments(nights, NIGHT_2)["A13"] == "no_purchase"
+
+
 # --------------------------------------------------------------------------- dbt unit tests
 # The nightly build leaves dbt's unit tests out (they check the models' logic on fixed
 # fixtures, not the night's data); the suite runs every one of them here.

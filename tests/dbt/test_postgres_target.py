@@ -243,7 +243,10 @@ def test_postgres_builds_the_same_marts_as_duckdb(settings, postgres_database):
         counts, problems = differences(settings.warehouse, COMPARED)
         assert not problems, f"night {night}:\n" + "\n".join(problems)
 
-    # the comparison had something to compare: every relation holds rows
+    # the comparison had something to compare: every relation holds rows, but for the
+    # pooled lift, which holds only closed windows (two nights a day apart close none; its
+    # columns are compared above, its figures in tests/test_outreach_scenario.py)
+    assert counts.pop("marts.campaign_lift_to_date") == 0
     assert all(counts.values()), counts
     assert counts["marts.journey_transitions"] > 0 and counts["marts.sponsor_tree_issues"] >= 2
 

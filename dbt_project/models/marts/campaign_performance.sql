@@ -1,11 +1,11 @@
 {#-
-    Measured lift: per listing night, campaign, segment and conversion window (30, 60 and
-    90 days), how many people were listed and held out, how many of each took the step
+    Measured lift: per listing night, campaign, segment and conversion window (the var
+    `conversion_window_days`), how many people were listed and held out, how many of each took the step
     within the window, the conversion rates and the lift of listed over holdout.
 
     A person took the step when a night after the listing night, within the window, shows
     the step's conversion (dated by the first night built that shows it: with nightly
-    runs, the day it happened) (seed next_step_campaigns, column `conversion`), judged against
+    runs, the day it happened; the CTE `conversions` is the one definition), judged against
     the person's own figures on the listing night. Measured on the nights built so far
     (`measured_through`, the latest night of next_steps): a window that reaches past it
     is not complete yet (`is_window_complete`).
@@ -13,12 +13,14 @@
     Incremental, so that a night's cost does not grow with the nights built: building
     night D changes the contacts of D and the later nights (outreach_log recomputes them)
     and the figures of night D, which only count for the listing nights whose longest
-    window reaches D. So the pre-hook deletes the listing nights from D - 90 on, the model
+    window reaches D. So the pre-hook deletes the listing nights from D - (the longest
+    window) on, the model
     recomputes them (on a new table: every listing night), and the post-hook stamps every
     row with the nights measured so far. The result depends only on the nights built,
     never on the order they were built in, as when it was rebuilt whole every night.
 -#}
-{%- set longest_window_days = 90 -%}
+{%- set window_days = conversion_window_days() -%}
+{%- set longest_window_days = window_days | max -%}
 {{ config(
     unique_key='listing_date',
     pre_hook="{{ delete_listing_nights_in_reach(" ~ longest_window_days ~ ") }}",
@@ -112,12 +114,11 @@ measured as (
 
 windows as (
 
-    select 30 as window_days
-    union all
-    select 60
-    union all
-    select 90
-
+    {% for days in window_days -%}
+    select {{ days }} as window_days
+    {% if not loop.last %}union all
+    {% endif -%}
+    {%- endfor %}
 ),
 
 -- the figures a conversion is judged by, per person and night
@@ -151,7 +152,8 @@ account_nights as (
 
 ),
 
--- the first night after the listing night, within 90 days, that shows the step taken
+-- the first night after the listing night, within the longest window, that shows the step
+-- taken
 conversions as (
 
     select
@@ -241,41 +243,26 @@ counted as (
 
 ),
 
-rated as (
-
-    select
-        counted.*,
-        -- floating point on every warehouse (PostgreSQL divides whole numbers into a whole number)
-        cast(counted.listed_converted as double precision)
-        / nullif(counted.listed, 0) as listed_conversion_rate,
-        cast(counted.holdout_converted as double precision)
-        / nullif(counted.holdout, 0) as holdout_conversion_rate
-
-    from counted
-
-),
-
 final as (
 
     select
         measured.measured_through,
-        rated.listing_date,
-        rated.campaign,
-        rated.segment,
-        rated.window_days,
-        rated.listing_date + rated.window_days <= measured.measured_through
+        counted.listing_date,
+        counted.campaign,
+        counted.segment,
+        counted.window_days,
+        counted.listing_date + counted.window_days <= measured.measured_through
             as is_window_complete,
-        rated.listed,
-        rated.holdout,
-        rated.listed_converted,
-        rated.holdout_converted,
-        rated.listed_conversion_rate,
-        rated.holdout_conversion_rate,
-        rated.listed_conversion_rate - rated.holdout_conversion_rate as absolute_lift,
-        (rated.listed_conversion_rate - rated.holdout_conversion_rate)
-        / nullif(rated.holdout_conversion_rate, 0) as relative_lift
+        counted.listed,
+        counted.holdout,
+        counted.listed_converted,
+        counted.holdout_converted,
+        {{ conversion_lift(
+            'counted.listed', 'counted.listed_converted',
+            'counted.holdout', 'counted.holdout_converted'
+        ) }}
 
-    from rated
+    from counted
     cross join measured
 
 )

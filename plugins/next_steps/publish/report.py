@@ -29,7 +29,6 @@ from next_steps.private_files import write_private_json
 
 JOURNEY_STAGES = ("try", "buy", "repeat", "refer")
 OUTCOMES = ("listed", "holdout", "suppressed")
-LIFT_WINDOW_DAYS = 30
 PALETTE = {"listed": "#2f6f9f", "holdout": "#e39b2d", "suppressed": "#b9b9b9"}
 
 
@@ -50,6 +49,7 @@ class ReportData:
     migration: list[tuple[str, str, int]]
     segment_order: list[str]
     campaigns: list[dict[str, Any]]
+    lift_window_days: int | None
     lift: list[dict[str, Any]]
     left_out: list[tuple[str, int]]
     files: list[dict[str, Any]]
@@ -97,25 +97,23 @@ def gather(connection, night: date, settings: Settings) -> ReportData:
         "from marts.outreach_log where as_of_date = ? group by campaign order by campaign",
         [night],
     )
+    # the shortest conversion window the warehouse measures (dbt var conversion_window_days),
+    # pooled over the listing nights up to this one whose window has closed: rates and lift
+    # as marts.campaign_lift_to_date computes them (dbt macro conversion_lift)
+    (lift_window_days,) = connection.execute(
+        "select min(window_days) from marts.campaign_performance"
+    ).fetchone()
     lift = _rows(
         connection,
-        "select campaign, sum(listed) as listed, sum(holdout) as holdout, "
-        "sum(listed_converted) as listed_converted, "
-        "sum(holdout_converted) as holdout_converted, "
-        "count(distinct listing_date) as listing_nights "
-        "from marts.campaign_performance "
-        "where window_days = ? and is_window_complete and listing_date <= ? "
-        "group by campaign order by campaign",
-        [LIFT_WINDOW_DAYS, night],
+        "select campaign, listing_nights, listed, holdout, listed_converted, "
+        "holdout_converted, listed_conversion_rate as listed_rate, "
+        "holdout_conversion_rate as holdout_rate, absolute_lift as lift "
+        "from marts.campaign_lift_to_date "
+        "where window_days = ? and through_listing_date <= ? "
+        "qualify row_number() over (partition by campaign order by through_listing_date desc) = 1 "
+        "order by campaign",
+        [lift_window_days, night],
     )
-    for row in lift:
-        row["listed_rate"] = row["listed_converted"] / row["listed"] if row["listed"] else None
-        row["holdout_rate"] = row["holdout_converted"] / row["holdout"] if row["holdout"] else None
-        row["lift"] = (
-            row["listed_rate"] - row["holdout_rate"]
-            if row["listed_rate"] is not None and row["holdout_rate"] is not None
-            else None
-        )
     left_out = connection.execute(
         "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
         "group by reason order by 2 desc, 1",
@@ -143,6 +141,7 @@ def gather(connection, night: date, settings: Settings) -> ReportData:
         migration=[(a, b, int(n)) for a, b, n in migration],
         segment_order=order,
         campaigns=campaigns,
+        lift_window_days=lift_window_days,
         lift=lift,
         left_out=[(reason, int(n)) for reason, n in left_out],
         files=files,
@@ -405,7 +404,7 @@ def campaign_chart(campaigns: list[dict[str, Any]]) -> str:
     return figure.replace("</figure>", f'<div class="legend">{legend}</div></figure>')
 
 
-def lift_chart(lift: list[dict[str, Any]]) -> str:
+def lift_chart(lift: list[dict[str, Any]], window_days: int) -> str:
     """Conversion rate of the listed people against their holdout, per campaign."""
     label_width, row, top, width = 170, 40, 6, 560
     plot = width - label_width - 120
@@ -437,7 +436,7 @@ def lift_chart(lift: list[dict[str, Any]]) -> str:
     )
     figure = _figure(
         "chart-lift",
-        f"Conversion within {LIFT_WINDOW_DAYS} days: listed against holdout",
+        f"Conversion within {window_days} days: listed against holdout",
         width,
         height,
         "".join(parts),
@@ -589,9 +588,11 @@ def render(data: ReportData) -> str:
         "<h2>Campaigns</h2>",
         campaign_chart(data.campaigns),
         "<h2>Lift against the holdout</h2>",
-        f"<p>Listing nights whose {LIFT_WINDOW_DAYS}-day window has closed. The holdout is "
-        "a stable share of each campaign's contactable people who are not listed.</p>",
-        lift_chart(data.lift)
+        f"<p>Listing nights whose {data.lift_window_days}-day window has closed. The holdout "
+        "is a stable share of each campaign's contactable people who are not listed.</p>"
+        if data.lift_window_days
+        else "<p>No conversion window is measured yet.</p>",
+        lift_chart(data.lift, data.lift_window_days)
         if data.lift
         else '<p class="muted" id="chart-lift-empty">No listing night has a closed window yet.</p>',
         lift_table,

@@ -1,0 +1,75 @@
+{#-
+    Lift pooled over listing nights: per campaign and conversion window, every listing
+    night up to and including `through_listing_date` whose window is complete, summed over
+    segments, with the rates and the lift of that pool (macro conversion_lift, as in
+    campaign_performance). The night's report reads the row of each campaign with the
+    latest `through_listing_date` on or before its night. A view over campaign_performance:
+    always in step with it.
+-#}
+{{ config(materialized='view') }}
+
+with
+
+performance as (
+
+    select * from {{ ref('campaign_performance') }}
+    where is_window_complete
+
+),
+
+per_listing_night as (
+
+    -- whole numbers on every warehouse (a sum of counts is numeric on PostgreSQL)
+    select
+        campaign,
+        window_days,
+        listing_date,
+        cast(sum(listed) as bigint) as listed,
+        cast(sum(holdout) as bigint) as holdout,
+        cast(sum(listed_converted) as bigint) as listed_converted,
+        cast(sum(holdout_converted) as bigint) as holdout_converted
+
+    from performance
+    group by campaign, window_days, listing_date
+
+),
+
+pooled as (
+
+    select
+        campaign,
+        window_days,
+        listing_date as through_listing_date,
+        count(*) over to_date as listing_nights,
+        cast(sum(listed) over to_date as bigint) as listed,
+        cast(sum(holdout) over to_date as bigint) as holdout,
+        cast(sum(listed_converted) over to_date as bigint) as listed_converted,
+        cast(sum(holdout_converted) over to_date as bigint) as holdout_converted
+
+    from per_listing_night
+    window to_date as (
+        partition by campaign, window_days
+        order by listing_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
+final as (
+
+    select
+        campaign,
+        window_days,
+        through_listing_date,
+        listing_nights,
+        listed,
+        holdout,
+        listed_converted,
+        holdout_converted,
+        {{ conversion_lift('listed', 'listed_converted', 'holdout', 'holdout_converted') }}
+
+    from pooled
+
+)
+
+select * from final
