@@ -164,7 +164,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
     }
     code = (
         "import sys; from datetime import date; from pathlib import Path\n"
-        "from next_steps import outreach\n"
+        "from next_steps.publish import outreach\n"
         "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
         " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '')\n"
         "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
