@@ -78,27 +78,16 @@
         shows, the longest bounds what campaign_performance recomputes each night.
     -#}
     {%- set value = var('conversion_window_days') -%}
-    {%- if value is string or value is number or value is mapping or value is not iterable -%}
-        {{ exceptions.raise_compiler_error(
-            "The dbt var 'conversion_window_days' must be a list of distinct positive whole "
-            ~ "numbers of days, e.g. [30, 60, 90], got '" ~ value ~ "'"
-        ) }}
-    {%- endif -%}
     {%- set days = [] -%}
-    {%- for item in value -%}
-        {%- set text = item | string | trim -%}
-        {%- if not modules.re.fullmatch('[1-9][0-9]*', text) or (text | int) in days -%}
-            {{ exceptions.raise_compiler_error(
-                "The dbt var 'conversion_window_days' must be a list of distinct positive whole "
-                ~ "numbers of days, e.g. [30, 60, 90], got '" ~ var('conversion_window_days') ~ "'"
-            ) }}
-        {%- endif -%}
-        {%- do days.append(text | int) -%}
-    {%- endfor -%}
-    {%- if days | length == 0 -%}
+    {%- if value is iterable and value is not string and value is not mapping -%}
+        {%- for item in value if modules.re.fullmatch('[1-9][0-9]*', item | string | trim) -%}
+            {%- do days.append(item | string | trim | int) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if days | length == 0 or days | length != value | length or days | unique | list | length != days | length -%}
         {{ exceptions.raise_compiler_error(
-            "The dbt var 'conversion_window_days' must name at least one window, got '"
-            ~ var('conversion_window_days') ~ "'"
+            "The dbt var 'conversion_window_days' must be a non-empty list of distinct positive "
+            ~ "whole numbers of days, e.g. [30, 60, 90], got '" ~ value ~ "'"
         ) }}
     {%- endif -%}
     {{- return(days | sort) -}}

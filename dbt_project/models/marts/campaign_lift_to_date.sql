@@ -19,15 +19,14 @@ performance as (
 
 per_listing_night as (
 
-    -- whole numbers on every warehouse (a sum of counts is numeric on PostgreSQL)
     select
         campaign,
         window_days,
         listing_date,
-        cast(sum(listed) as bigint) as listed,
-        cast(sum(holdout) as bigint) as holdout,
-        cast(sum(listed_converted) as bigint) as listed_converted,
-        cast(sum(holdout_converted) as bigint) as holdout_converted
+        sum(listed) as listed,
+        sum(holdout) as holdout,
+        sum(listed_converted) as listed_converted,
+        sum(holdout_converted) as holdout_converted
 
     from performance
     group by campaign, window_days, listing_date
@@ -41,6 +40,7 @@ pooled as (
         window_days,
         listing_date as through_listing_date,
         count(*) over to_date as listing_nights,
+        -- whole numbers on every warehouse (a sum of counts is numeric on PostgreSQL)
         cast(sum(listed) over to_date as bigint) as listed,
         cast(sum(holdout) over to_date as bigint) as holdout,
         cast(sum(listed_converted) over to_date as bigint) as listed_converted,
