@@ -93,7 +93,7 @@ candidate_steps as (
 
     from distributors
     inner join distributor_rules
-        on distributors.ladder_step = distributor_rules.next_step
+        on distributors.ladder_rule_id = distributor_rules.rule_id
 
 ),
 
