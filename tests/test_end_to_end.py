@@ -20,10 +20,10 @@ import pytest
 from next_steps.sample.generator import generate_export
 
 from conftest import dags_test_env, holdout_bucket
+from seeds import customer_step, months_before, project_var, segment_of
 
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT = date(2025, 11, 20)
-BANDS = [("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, 10**9)]
 EMAIL = re.compile(
     r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*"
     r"[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
@@ -52,7 +52,7 @@ def expected_night(export: Path, night: date) -> dict:
     for row in _read(export / "orders.csv"):  # later rows win ties: same export, later line
         if row["order_id"] not in latest or row["updated_at"] >= latest[row["order_id"]][0]:
             latest[row["order_id"]] = (row["updated_at"], row)
-    window_start = night.replace(year=night.year - 1)  # (D - 12 months, D]
+    window_start = months_before(night, project_var("purchase_window_months"))  # (start, D]
     purchases = defaultdict(list)
     for _, row in latest.values():
         ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
@@ -65,12 +65,8 @@ def expected_night(export: Path, night: date) -> dict:
         bought = purchases.get(account_id, [])
         in_window = [(d, v) for d, v in bought if window_start < d <= night]
         count = len(in_window)
-        if count:
-            segment = next(name for name, low, high in BANDS if low <= count <= high)
-        else:
-            segment = "lapsed" if bought else "no_purchase"
         per_account[account_id] = {
-            "segment": segment,
+            "segment": segment_of(count, purchased_before=bool(bought)),
             "orders": count,
             "revenue": _cents(sum((_cents(v) for _, v in in_window), Decimal(0))),
             "last": max((d for d, _ in bought), default=None),
@@ -86,19 +82,8 @@ def expected_night(export: Path, night: date) -> dict:
 
 
 def expected_step(figures: dict) -> str | None:
-    segment, account = figures["segment"], figures["account"]
-    if segment == "lapsed":
-        return "reactivation"
-    if segment == "1":
-        return "second_order"
-    if segment in ("2-3", "4-6"):
-        if account["account_type"] == "retail":
-            return "preferred_customer"
-        if account["autoship_active"] != "true":
-            return "autoship"
-    if segment in ("7-10", "11+") and account["account_type"] != "distributor":
-        return "referral"
-    return None
+    account = figures["account"]
+    return customer_step(figures["segment"], account["account_type"], account["autoship_active"])
 
 
 def reachable(account: dict) -> bool:

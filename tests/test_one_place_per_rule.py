@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from seeds import seed
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT = ROOT / "dbt_project"
 VAR_WITH_DEFAULT = re.compile(r"var\(\s*'([a-z_]+)'\s*,")
@@ -62,8 +64,7 @@ def test_the_readme_layout_table_names_every_module_of_the_package_once():
 
 
 def test_segment_names_are_checked_against_the_seed_not_a_copy():
-    with open(DBT_PROJECT / "seeds" / "segment_bands.csv", encoding="utf-8") as handle:
-        segments = {line.split(",", 1)[0] for line in handle.read().splitlines()[1:]}
+    segments = {band["segment"] for band in seed("segment_bands")}
     copies = []
     for path in _dbt_sources():
         if path.suffix != ".yml":
@@ -73,3 +74,16 @@ def test_segment_names_are_checked_against_the_seed_not_a_copy():
             if listed & segments:
                 copies.append(f"{path.relative_to(ROOT)}: {sorted(listed & segments)}")
     assert copies == [], "segment names copied from seeds/segment_bands.csv: " + "; ".join(copies)
+
+
+def test_no_model_names_a_segment():
+    """The SQL picks a segment by the seed's `purchase_history` and bands; a segment name
+    written as a literal in a model would be a second copy of the seed."""
+    segments = {band["segment"] for band in seed("segment_bands")}
+    literals = [
+        f"{path.relative_to(ROOT)}: '{literal}'"
+        for path in sorted((DBT_PROJECT / "models").rglob("*.sql"))
+        for literal in re.findall(r"'([^']*)'", path.read_text())
+        if literal in segments
+    ]
+    assert literals == [], "segment names written in models: " + "; ".join(literals)

@@ -30,18 +30,19 @@ from next_steps.sample.generator import generate_export
 from next_steps.sample.responses import write_response_night
 
 from conftest import holdout_bucket
+from seeds import months_before, project_var, seed, segment_of, setting
 
 pytestmark = pytest.mark.slow
 
 FIRST = date(2025, 5, 30)
 NIGHTS = [FIRST + timedelta(days=offset) for offset in (0, 1, 7, 14, 30, 31, 45)]
-TOUCHPOINT_DAYS = {0, 7, 14, 30, 60, 90, 180}
-COOL_DOWN_DAYS = 30
-HOLDOUT_PERCENT = 10
-LEADERSHIP_RANK = 5
-BUILD_DEPTH_SPONSORING = 2
-WINDOWS = (30, 60, 90)
-BANDS = [("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, 10**9)]
+TOUCHPOINT_DAYS = {int(row["days_since_last_purchase"]) for row in seed("touchpoint_days")}
+COOL_DOWN_DAYS = setting("outreach_settings", "cool_down_days")
+HOLDOUT_PERCENT = setting("outreach_settings", "holdout_percent")
+LEADERSHIP_RANK = setting("distributor_ladder_settings", "leadership_min_rank")
+BUILD_DEPTH_SPONSORING = setting("distributor_ladder_settings", "build_depth_sponsoring_fewer_than")
+WINDOWS = tuple(project_var("conversion_window_days"))
+WINDOW_MONTHS = project_var("purchase_window_months")
 EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
 )
@@ -147,8 +148,9 @@ class Ledger:
             figures[account_id] = {
                 "account": account,
                 "purchases": len(bought),
-                "segment": _segment(
-                    sum(night.replace(year=night.year - 1) < d for d, _ in bought), len(bought)
+                "segment": segment_of(
+                    sum(months_before(night, WINDOW_MONTHS) < d for d, _ in bought),
+                    purchased_before=bool(bought),
                 ),
                 "autoship_purchases": sum(r["order_type"] == "autoship" for _, r in bought),
                 "last_purchase": max((d for d, _ in bought), default=None),
@@ -189,12 +191,6 @@ class Ledger:
             and after["last_volume"] is not None
             and after["last_volume"] > listing,
         }[campaign]
-
-
-def _segment(purchases_12m: int, purchases: int) -> str:
-    if purchases_12m == 0:
-        return "lapsed" if purchases else "no_purchase"
-    return next(name for name, low, high in BANDS if low <= purchases_12m <= high)
 
 
 def _expected_log(steps_by_night: dict[date, dict[str, tuple]]) -> dict[tuple, tuple]:
@@ -348,7 +344,7 @@ def test_segment_transitions_follow_the_exports_and_the_takers_move(scenario):
                 )
     assert actual == expected
     # people who took second_order moved up from "1", unless an old purchase left the
-    # 12-month window on the same night
+    # purchase window on the same night
     second_orders = [
         (night, account_id)
         for night, taken in scenario["taken"].items()

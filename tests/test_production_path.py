@@ -22,11 +22,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from airflow_stack import AIRFLOW, ROOT, AirflowStack
 
 from next_steps.airflow.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 from next_steps.sample.generator import generate_nights
 
+from airflow_stack import AIRFLOW, ROOT, AirflowStack
 from conftest import dags_test_env
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,7 @@
--- The counted bands of the segment_bands seed cover every purchase count from 1
--- to 1000 exactly once (no gap, no overlap), and the seed defines the two rule
--- segments `lapsed` and `no_purchase`. Fails with the counts or segments at fault.
+-- The bands of the segment_bands seed for purchases in the window cover every
+-- purchase count from 1 to 1000 exactly once (no gap, no overlap), and each other
+-- purchase history (`before_window`, `never`) has exactly one segment, without a
+-- count band. Fails with the counts or histories at fault.
 
 with
 
@@ -26,7 +27,8 @@ bands_per_count as (
     from purchase_counts
     left join segment_bands
         on
-            purchase_counts.purchase_count >= segment_bands.min_purchases
+            segment_bands.purchase_history = 'in_window'
+            and purchase_counts.purchase_count >= segment_bands.min_purchases
             and (
                 segment_bands.max_purchases is null
                 or purchase_counts.purchase_count <= segment_bands.max_purchases
@@ -43,20 +45,32 @@ band_problems as (
 
 ),
 
-rule_segments as (
+other_histories as (
 
-    select rule_segments.segment
-    from (values ('lapsed'), ('no_purchase')) as rule_segments (segment)
+    select other_histories.purchase_history
+    from (values ('before_window'), ('never')) as other_histories (purchase_history)
 
 ),
 
-missing_rule_segments as (
+history_problems as (
 
-    select 'segment ' || rule_segments.segment || ' is missing from segment_bands' as problem
-    from rule_segments
+    select
+        'purchase history ' || other_histories.purchase_history || ' has '
+        || count(segment_bands.segment) || ' segments' as problem
+
+    from other_histories
     left join segment_bands
-        on rule_segments.segment = segment_bands.segment
-    where segment_bands.segment is null
+        on other_histories.purchase_history = segment_bands.purchase_history
+    group by other_histories.purchase_history
+    having count(segment_bands.segment) != 1
+
+    union all
+
+    select 'segment ' || segment || ' has a count band but is not for purchases in the window'
+    from segment_bands
+    where
+        purchase_history != 'in_window'
+        and (min_purchases is not null or max_purchases is not null)
 
 ),
 
@@ -64,7 +78,7 @@ final as (
 
     select problem from band_problems
     union all
-    select problem from missing_rule_segments
+    select problem from history_problems
 
 )
 

@@ -36,57 +36,46 @@ accounts_with_purchases as (
 
 ),
 
-counted_bands as (
-
-    select
-        segment,
-        min_purchases,
-        max_purchases
-
-    from segment_bands
-    where min_purchases is not null
-
-),
-
-segmented as (
+purchase_histories as (
 
     select
         accounts_with_purchases.*,
         case
-            when accounts_with_purchases.orders_12m > 0 then counted_bands.segment
-            when accounts_with_purchases.last_purchase_date is not null then 'lapsed'
-            else 'no_purchase'
-        end as segment
+            when accounts_with_purchases.orders_12m > 0 then 'in_window'
+            when accounts_with_purchases.last_purchase_date is not null then 'before_window'
+            else 'never'
+        end as purchase_history
 
     from accounts_with_purchases
-    left join counted_bands
-        on
-            accounts_with_purchases.orders_12m > 0
-            and accounts_with_purchases.orders_12m >= counted_bands.min_purchases
-            and (
-                counted_bands.max_purchases is null
-                or accounts_with_purchases.orders_12m <= counted_bands.max_purchases
-            )
 
 ),
 
 final as (
 
     select
-        segmented.account_id,
-        segmented.account_type,
-        segmented.account_status,
-        segmented.has_active_autoship,
-        segmented.orders_12m,
-        segmented.revenue_12m,
-        segmented.first_purchase_date,
-        segmented.last_purchase_date,
-        segmented.segment,
+        purchase_histories.account_id,
+        purchase_histories.account_type,
+        purchase_histories.account_status,
+        purchase_histories.has_active_autoship,
+        purchase_histories.orders_12m,
+        purchase_histories.revenue_12m,
+        purchase_histories.first_purchase_date,
+        purchase_histories.last_purchase_date,
+        segment_bands.segment,
         segment_bands.sort_order as segment_sort_order
 
-    from segmented
+    from purchase_histories
     left join segment_bands
-        on segmented.segment = segment_bands.segment
+        on
+            purchase_histories.purchase_history = segment_bands.purchase_history
+            and (
+                segment_bands.min_purchases is null
+                or purchase_histories.orders_12m >= segment_bands.min_purchases
+            )
+            and (
+                segment_bands.max_purchases is null
+                or purchase_histories.orders_12m <= segment_bands.max_purchases
+            )
 
 )
 
