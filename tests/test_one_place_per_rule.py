@@ -3,6 +3,7 @@ fail when a second copy appears."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -87,3 +88,42 @@ def test_no_model_names_a_segment():
         if literal in segments
     ]
     assert literals == [], "segment names written in models: " + "; ".join(literals)
+
+
+def _dbt_contract_values() -> dict[str, list[str]]:
+    text = (DBT_PROJECT / "macros" / "export_contract_values.sql").read_text()
+    return {
+        key: re.findall(r"'([^']*)'", values)
+        for key, values in re.findall(r"'([a-z_]+\.[a-z_]+)': \[([^\]]*)\]", text)
+    }
+
+
+def test_the_dbt_copy_of_the_export_enums_is_the_suites():
+    """dbt cannot read the suites, so its one copy of the enums (the macro behind the
+    generic test `in_export_contract`) must say what the suites say, in their order."""
+    from next_steps.ingest.contract import EXPORT_FILES, value_set
+
+    suites = {
+        f"{spec.name}.{expectation['kwargs']['column']}": list(
+            value_set(spec, expectation["kwargs"]["column"])
+        )
+        for spec in EXPORT_FILES
+        for expectation in json.loads(
+            (ROOT / "expectations" / f"{spec.suite_name}.json").read_text()
+        )["expectations"]
+        if expectation["type"] == "expect_column_values_to_be_in_set"
+        and expectation["kwargs"]["value_set"] != ["true", "false"]
+    }
+    assert _dbt_contract_values() == suites
+
+
+def test_no_yml_lists_an_export_enum():
+    enums = [set(values) for values in _dbt_contract_values().values()]
+    copies = [
+        f"{path.relative_to(ROOT)}: {match.group(1)}"
+        for path in [*_dbt_sources(), *sorted((DBT_PROJECT / "seeds").glob("*.yml"))]
+        if path.suffix == ".yml"
+        for match in re.finditer(r"values: \[([^\]]*)\]", path.read_text())
+        if set(re.findall(r"'([^']*)'", match.group(1))) in enums
+    ]
+    assert copies == [], "export enums listed again (use in_export_contract): " + "; ".join(copies)

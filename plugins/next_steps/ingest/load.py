@@ -16,9 +16,8 @@ Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators
   unknown sponsor, a text value that a spreadsheet would read as a formula.
 
 A row is quarantined when its file's suite rejected it (see :mod:`validation`), when a
-value does not convert to its type, or when it breaks a rule that needs the warehouse:
-a date after the export date, an order currency with no rate in
-``dbt_project/seeds/currency_rates.csv``, an order line whose order is unknown.
+value does not convert to its type, or when it breaks a rule that needs the night or the
+warehouse (declared per file in :mod:`next_steps.ingest.contract`).
 An account whose sponsor is not in the snapshot is loaded and flagged; so is any loaded
 row with a text value that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return (flag :func:`formula_like_flag`, naming the column).
@@ -31,8 +30,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.ingest.contract import EXPORT_FILES, ORDERS, ExportFileSpec
-from next_steps.ingest.row_rules import quote_identifier
+from next_steps.ingest.contract import ACCOUNTS, EXPORT_FILES, ORDERS, ExportFileSpec
+from next_steps.ingest.row_rules import quote_identifier, quote_literal
 from next_steps.private_files import write_private
 from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql, write_rows
 
@@ -59,10 +58,7 @@ class FileLoad:
 
 
 #: The reason an order is held rather than rejected (and how the loader recognises it).
-HELD_REASON = (
-    "account_id: not in the accounts snapshot (yet); the order is held and loads on the "
-    "first night whose accounts snapshot has the account"
-)
+HELD_REASON = ORDERS.held_reason
 UNKNOWN_SPONSOR_FLAG = "sponsor_id: not an account of this snapshot; account kept, sponsor unknown"
 
 
@@ -160,26 +156,25 @@ def _typed(column_name: str, column_type: str) -> tuple[str, str]:
     return value, reason
 
 
-def _semantic_rules(spec: ExportFileSpec, night: date, currency: str) -> list[str]:
-    """Rules that need the night or other tables, as SQL yielding a reason or NULL."""
+def _warehouse_rules(spec: ExportFileSpec, night: date, currency: str) -> list[str]:
+    """The file's rules that need the night or the warehouse (declared with the contract:
+    ``not_after_export_date``, ``known_keys``), as SQL yielding a reason or NULL."""
     d = f"date '{night.isoformat()}'"
-    if spec.name == "accounts":
-        return [
-            f"case when enrolled_at > {d} then 'enrolled_at: must not be after the export date {night}' end"
-        ]
-    if spec.name == "orders":
-        return [
-            f"case when cast(order_date as date) > {d} then 'order_date: must not be after the export date {night}' end",
-            f"case when cast(updated_at as date) > {d} then 'updated_at: must not be after the export date {night}' end",
-            f"case when currency is not null and currency not in (select currency from rates) "
-            f"then 'currency: no rate to {currency} in currency_rates' end",
-            "case when account_id is not null and account_id not in (select account_id from known_accounts) "
-            f"then '{HELD_REASON}' end",
-        ]
-    return [
-        "case when order_id is not null and order_id not in (select order_id from known_orders) "
-        "then 'order_id: not an order of this or an earlier export' end"
+    rules = [
+        f"case when cast({quote_identifier(column)} as date) > {d} then "
+        f"{quote_literal(f'{column}: must not be after the export date {night}')} end"
+        for column in spec.not_after_export_date
     ]
+    for key in spec.known_keys:
+        relation, known_column = key.known_in.split(".")
+        column = quote_identifier(key.column)
+        reason = key.reason.format(reporting_currency=currency)
+        rules.append(
+            f"case when {column} is not null and {column} not in "
+            f"(select {quote_identifier(known_column)} from {relation}) "
+            f"then {quote_literal(reason)} end"
+        )
+    return rules
 
 
 def load_file(
@@ -199,7 +194,7 @@ def load_file(
         value, reason = _typed(column.name, column.type)
         typed_parts.append((column.name, value))
         reason_parts.append(reason)
-    semantic = ", ".join(_semantic_rules(spec, night, currency))
+    semantic = ", ".join(_warehouse_rules(spec, night, currency))
     # One pass over the staged rows: typed values and the reason a row is not loaded.
     # A row the suite rejected keeps the suite's reasons; the others are checked for
     # values that do not convert and for the rules that need the warehouse.
@@ -228,13 +223,13 @@ def load_file(
         "from checked where reason is null",
         [night],
     )
-    if spec.name == ORDERS.name:
+    if spec.held_reason is not None:
         connection.execute(
-            f"insert into raw.held_orders select ?, source_line, {columns} "
+            f"insert into raw.held_{spec.name} select ?, source_line, {columns} "
             "from checked where reason = ? order by source_line",
-            [night, HELD_REASON],
+            [night, spec.held_reason],
         )
-    if spec.name == "accounts":
+    if spec is ACCOUNTS:
         connection.execute(
             "insert into ops.flagged_rows select ?, ?, source_line, ? from checked "
             "where reason is null and sponsor_id is not null and sponsor_id not in "
@@ -245,7 +240,7 @@ def load_file(
     [(rows_read, rows_loaded, rows_held)] = connection.execute(
         "select count(*), count(*) filter (where reason is null), "
         "count(*) filter (where reason = ?) from checked",
-        [HELD_REASON],
+        [spec.held_reason],
     ).fetchall()
     if rows_loaded < rows_read:
         # the rejected rows as they were in the file (malformed rows come with theirs)
@@ -361,7 +356,7 @@ def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:
     """Remove whatever an earlier run loaded of this file for night D: before a (re)load,
     and when a night has no such file (an optional one)."""
-    raw_tables = [spec.name, "held_orders"] if spec.name == ORDERS.name else [spec.name]
+    raw_tables = [spec.name, *([f"held_{spec.name}"] if spec.held_reason is not None else [])]
     for table in raw_tables:
         connection.execute(f"delete from raw.{table} where export_date = ?", [night])
     for table in ("ops.quarantined_rows", "ops.flagged_rows", "ops.load_audit"):

@@ -75,21 +75,22 @@ from typing import ClassVar
 
 import numpy as np
 
+from next_steps.ingest.contract import (
+    ACCOUNTS,
+    EXPORT_FILES,
+    ORDERS,
+    SUCCESS_MARKER,
+    header,
+    value_set,
+)
+
 __all__ = ["generate_export", "generate_nights", "main"]
 
 CHUNK_ACCOUNTS = 10_000
 SLICE_ORDERS = 100_000
 
-ACCOUNTS_HEADER = (
-    b"account_id,account_type,status,enrolled_at,sponsor_id,first_name,email,"
-    b"country,language,email_opt_in,autoship_active,rank\n"
-)
-ORDERS_HEADER = (
-    b"order_id,account_id,order_date,order_type,status,currency,order_total,volume,updated_at\n"
-)
-LINES_HEADER = b"order_id,line_number,sku,quantity,unit_price\n"
-FILE_STEMS = ("accounts", "orders", "order_lines")
-SUCCESS = "_SUCCESS"
+HEADERS = tuple(header(spec) for spec in EXPORT_FILES)
+FILE_STEMS = tuple(spec.name for spec in EXPORT_FILES)
 
 DAY = 86_400
 ENROLMENT_SPAN_DAYS = 1096  # three years of enrolments
@@ -98,11 +99,13 @@ ENROLMENT_GROWTH = 1.4  # enrolment density grows like t ** 0.4: a growing compa
 
 # --- accounts --------------------------------------------------------------------------
 
-RETAIL, PREFERRED, DISTRIBUTOR = 0, 1, 2
-ACCOUNT_TYPES = ("retail", "preferred", "distributor")
+# The enums are the contract's (the suites' value sets, in their order); the tables of
+# probabilities per type or status below follow that order.
+ACCOUNT_TYPES = value_set(ACCOUNTS, "account_type")
+RETAIL, PREFERRED, DISTRIBUTOR = map(ACCOUNT_TYPES.index, ("retail", "preferred", "distributor"))
 ACCOUNT_TYPE_P = (0.65, 0.17, 0.18)
-ACTIVE, INACTIVE, TERMINATED = 0, 1, 2
-ACCOUNT_STATUSES = ("active", "inactive", "terminated")
+ACCOUNT_STATUSES = value_set(ACCOUNTS, "status")
+ACTIVE, INACTIVE, TERMINATED = map(ACCOUNT_STATUSES.index, ("active", "inactive", "terminated"))
 ACCOUNT_STATUS_P = (0.885, 0.10, 0.015)
 NEW_ACCOUNT_DAYS = 60  # accounts this young are active, distributors this young rank 0
 RANK_P = (0.42, 0.24, 0.14, 0.08, 0.05, 0.03, 0.02, 0.013, 0.007)
@@ -229,10 +232,10 @@ STOPPED_BUYING_DAYS = (120, 520)  # inactive/terminated accounts stopped this lo
 
 # --- orders ----------------------------------------------------------------------------
 
-STANDARD, AUTOSHIP = 0, 1
-ORDER_TYPES = ("standard", "autoship")
-COMPLETED, CANCELLED, RETURNED = 0, 1, 2
-ORDER_STATUSES = ("completed", "cancelled", "returned")
+ORDER_TYPES = value_set(ORDERS, "order_type")
+STANDARD, AUTOSHIP = map(ORDER_TYPES.index, ("standard", "autoship"))
+ORDER_STATUSES = value_set(ORDERS, "status")
+COMPLETED, CANCELLED, RETURNED = map(ORDER_STATUSES.index, ("completed", "cancelled", "returned"))
 CANCELLED_P, RETURNED_P = 0.05, 0.03
 FREE_SAMPLE_P = 0.005
 # share of cancelled / returned orders whose completed version was exported first:
@@ -1028,7 +1031,7 @@ class _ExportWriter:
         self.folder = folder
         self.suffix = ".csv.gz" if compress else ".csv"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / SUCCESS).unlink(missing_ok=True)
+        (folder / SUCCESS_MARKER).unlink(missing_ok=True)
         self.tmp = [folder / f".{stem}{self.suffix}.tmp" for stem in FILE_STEMS]
         self.final = [folder / f"{stem}{self.suffix}" for stem in FILE_STEMS]
         self.files = contextlib.ExitStack()
@@ -1056,8 +1059,8 @@ class _ExportWriter:
         self.error: Exception | None = None
         self.thread = threading.Thread(target=self._run, name="export-writer", daemon=True)
         self.thread.start()
-        for i, header in enumerate((ACCOUNTS_HEADER, ORDERS_HEADER, LINES_HEADER)):
-            self.write(i, header)
+        for i, header_line in enumerate(HEADERS):
+            self.write(i, header_line)
 
     def _run(self) -> None:
         while True:
@@ -1101,7 +1104,7 @@ class _ExportWriter:
         other = ".csv" if self.suffix == ".csv.gz" else ".csv.gz"
         for stem in FILE_STEMS:  # a previous run in the other format
             (self.folder / f"{stem}{other}").unlink(missing_ok=True)
-        (self.folder / SUCCESS).touch()
+        (self.folder / SUCCESS_MARKER).touch()
         _fsync_dir(self.folder)
 
     def abort(self) -> None:
