@@ -127,3 +127,39 @@ def test_no_yml_lists_an_export_enum():
         if set(re.findall(r"'([^']*)'", match.group(1))) in enums
     ]
     assert copies == [], "export enums listed again (use in_export_contract): " + "; ".join(copies)
+
+
+def test_the_readme_configuration_table_is_what_settings_does(tmp_path):
+    """Each `NEXT_STEPS_*` variable config.py reads has a row in the README's table, and
+    the row's default is the one `Settings.from_env` applies (paths under `<data>` too)."""
+    from next_steps.config import PROJECT_ROOT, Settings
+
+    rows = dict(
+        re.findall(
+            r"^\| `(NEXT_STEPS_[A-Z_]+)` \| ([^|]*) \|", (ROOT / "README.md").read_text(), re.M
+        )
+    )
+    read = set(
+        re.findall(
+            r'"(NEXT_STEPS_[A-Z_]+)"', (PROJECT_ROOT / "plugins/next_steps/config.py").read_text()
+        )
+    )
+    assert sorted(read - rows.keys()) == [], "settings the README's table leaves out"
+    assert sorted(rows.keys() - read) == [], "rows of the README's table config.py never reads"
+    defaults = Settings.from_env({})
+    under_data = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(tmp_path)})
+    for variable, cell in rows.items():
+        name = variable.removeprefix("NEXT_STEPS_").lower()
+        written = re.match(r"`([^`]*)`|\(none\)", cell.strip())
+        assert written, f"{variable}: default {cell!r} is neither `value` nor (none)"
+        text = written.group(1) or ""
+        if text.startswith("<data>/"):
+            expected = str(tmp_path / text.removeprefix("<data>/"))
+            assert str(getattr(under_data, name)) == expected, variable
+        elif text.startswith("./") or text.startswith("<project>/"):
+            expected = PROJECT_ROOT / text.split("/", 1)[1]
+            assert getattr(defaults, name) == expected, variable
+        elif isinstance(getattr(defaults, name), float | int):
+            assert getattr(defaults, name) == float(text), variable
+        else:
+            assert getattr(defaults, name) == text, variable

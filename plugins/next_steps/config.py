@@ -1,28 +1,10 @@
-"""Where a night's inputs and outputs live, read from the environment.
+"""Where a night's inputs and outputs live, and how a night runs: :class:`Settings`,
+read from the ``NEXT_STEPS_*`` environment variables.
 
-==========================  =========================================================
-variable                    default
-==========================  =========================================================
-NEXT_STEPS_DATA_DIR         ``<project>/data`` (``./data`` from the repository root)
-NEXT_STEPS_LANDING_DIR      ``<data>/landing``: one ``<YYYY-MM-DD>/`` folder per export
-NEXT_STEPS_WAREHOUSE        ``<data>/warehouse.duckdb``: the DuckDB file BI tools read
-NEXT_STEPS_OUTREACH_DIR     ``<data>/outreach``: one ``<YYYY-MM-DD>/`` folder per night
-NEXT_STEPS_QUARANTINE_DIR   ``<data>/quarantine``: rejected rows per night
-NEXT_STEPS_RUNS_DIR         ``<data>/runs``: per-night validation and dbt run results
-NEXT_STEPS_REPORTING_CURRENCY  ``USD``: the currency revenue is reported in
-NEXT_STEPS_EXPORT_WAIT_MINUTES  ``0``: how long ``find_export`` waits for ``_SUCCESS``
-NEXT_STEPS_MAX_QUARANTINE_SHARE ``0.01``: a file with a larger share of rejected rows
-                            fails the night (the export is probably broken)
-NEXT_STEPS_DUCKDB_MEMORY_LIMIT  ``3GB``: most memory DuckDB takes in validation,
-                            loading and ``dbt build`` before it spills to disk
-NEXT_STEPS_DELIVERY_URL     ``<data>/delivered``: where ``next_steps_delivery`` copies
-                            each night's outreach folder (an fsspec URL: a local
-                            folder, ``s3://...``, ``sftp://...``)
-NEXT_STEPS_DELIVERY_CONN_ID (none): an Airflow connection that says where to deliver
-                            instead (extra ``url``) and holds its credentials
-NEXT_STEPS_WAREHOUSE_LEASE_HOURS ``6``: a night holding the warehouse longer than this
-                            has stopped half-way (see ``next_steps.build.warehouse_lease``)
-==========================  =========================================================
+Each variable, its default and its meaning are in the README's "Configuration" table;
+the defaults themselves are the field defaults of :class:`Settings` below (the reporting
+currency's is the dbt var ``reporting_currency`` of ``dbt_project.yml``), and
+``tests/test_one_place_per_rule.py`` checks that the README's table says the same.
 
 The night is built in a working copy of the warehouse (:attr:`Settings.working_warehouse`,
 a hidden file beside it) and published with an atomic rename, so BI tools reading
@@ -48,17 +30,26 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, whole: bool = False) -> float:
     value = env.get(name, "").strip()
     if not value:
         return default
     try:
-        number = float(value)
+        number = int(value) if whole else float(value)
     except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number.") from None
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name}={value!r} is not {kind}.") from None
     if number < 0:
         raise ValueError(f"{name}={value!r} must not be negative.")
     return number
+
+
+def dbt_var_default(dbt_project_dir: Path, name: str):
+    """The default of a dbt var: the ``vars:`` of ``dbt_project.yml``, its only place."""
+    import yaml
+
+    project = yaml.safe_load((dbt_project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    return project["vars"][name]
 
 
 @dataclass(frozen=True)
@@ -80,11 +71,16 @@ class Settings:
     delivery_url: str = ""
     delivery_conn_id: str = ""
     warehouse_lease_hours: float = 6.0
+    #: task retries after a failure that is not bad input (``make run`` sets 0)
+    retries: int = 2
+    #: how often ``wait_for_warehouse`` looks whether the warehouse is free
+    warehouse_wait_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         data_dir = _path(env, "NEXT_STEPS_DATA_DIR", PROJECT_ROOT / "data")
+        dbt_project_dir = _path(env, "NEXT_STEPS_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
         return cls(
             data_dir=data_dir,
             landing_dir=_path(env, "NEXT_STEPS_LANDING_DIR", data_dir / "landing"),
@@ -92,18 +88,31 @@ class Settings:
             outreach_dir=_path(env, "NEXT_STEPS_OUTREACH_DIR", data_dir / "outreach"),
             quarantine_dir=_path(env, "NEXT_STEPS_QUARANTINE_DIR", data_dir / "quarantine"),
             runs_dir=_path(env, "NEXT_STEPS_RUNS_DIR", data_dir / "runs"),
-            dbt_project_dir=_path(env, "NEXT_STEPS_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
+            dbt_project_dir=dbt_project_dir,
             expectations_dir=_path(
                 env, "NEXT_STEPS_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"
             ),
-            reporting_currency=env.get("NEXT_STEPS_REPORTING_CURRENCY", "").strip() or "USD",
-            export_wait_minutes=_number(env, "NEXT_STEPS_EXPORT_WAIT_MINUTES", 0.0),
-            max_quarantine_share=_number(env, "NEXT_STEPS_MAX_QUARANTINE_SHARE", 0.01),
-            duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip() or "3GB",
+            reporting_currency=env.get("NEXT_STEPS_REPORTING_CURRENCY", "").strip()
+            or dbt_var_default(dbt_project_dir, "reporting_currency"),
+            export_wait_minutes=_number(
+                env, "NEXT_STEPS_EXPORT_WAIT_MINUTES", cls.export_wait_minutes
+            ),
+            max_quarantine_share=_number(
+                env, "NEXT_STEPS_MAX_QUARANTINE_SHARE", cls.max_quarantine_share
+            ),
+            duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip()
+            or cls.duckdb_memory_limit,
             delivery_url=env.get("NEXT_STEPS_DELIVERY_URL", "").strip()
             or str(data_dir / "delivered"),
             delivery_conn_id=env.get("NEXT_STEPS_DELIVERY_CONN_ID", "").strip(),
-            warehouse_lease_hours=_number(env, "NEXT_STEPS_WAREHOUSE_LEASE_HOURS", 6.0),
+            warehouse_lease_hours=_number(
+                env, "NEXT_STEPS_WAREHOUSE_LEASE_HOURS", cls.warehouse_lease_hours
+            ),
+            retries=int(_number(env, "NEXT_STEPS_RETRIES", cls.retries, whole=True)),
+            warehouse_wait_seconds=_number(
+                env, "NEXT_STEPS_WAREHOUSE_WAIT_SECONDS", cls.warehouse_wait_seconds
+            )
+            or cls.warehouse_wait_seconds,
         )
 
     @property

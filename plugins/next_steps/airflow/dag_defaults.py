@@ -5,12 +5,12 @@ a failure is worth a retry.
 - Bad input (:class:`~next_steps.errors.NightFailed`: a broken export, a failed dbt test,
   a night that lost the warehouse) fails the task for good: retrying cannot fix it.
 - Anything else (DuckDB's own lock on a file, a full disk, an unreachable destination) is
-  retried ``NEXT_STEPS_RETRIES`` times (default 2), 2 minutes later and then twice as
-  long each time.
+  retried ``NEXT_STEPS_RETRIES`` times (:class:`~next_steps.config.Settings`), 2 minutes
+  later and then twice as long each time.
 
 Nights take turns on the warehouse (``next_steps.build.warehouse_lease``): the sensor
-``wait_for_warehouse`` pokes every ``NEXT_STEPS_WAREHOUSE_WAIT_SECONDS`` (default 30)
-until its night holds the lease.  It waits in poke mode, holding a worker but no pool
+``wait_for_warehouse`` pokes every ``NEXT_STEPS_WAREHOUSE_WAIT_SECONDS`` until its night
+holds the lease.  It waits in poke mode, holding a worker but no pool
 slot; reschedule mode would free the worker, but Airflow 3.3 can fail a rescheduled task
 when the executor reports its previous poke late (apache/airflow#71172; seen here).
 
@@ -23,7 +23,6 @@ and ``airflow-init`` of docker-compose.yml do); a task in a missing pool is neve
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -37,9 +36,11 @@ WAREHOUSE_POOL_DESCRIPTION = "Next steps: one night writes the DuckDB warehouse 
 
 
 def default_args() -> dict[str, Any]:
+    from next_steps.config import Settings
+
     return {
         "owner": "data-engineering",
-        "retries": int(os.environ.get("NEXT_STEPS_RETRIES", "2")),
+        "retries": Settings.from_env().retries,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
@@ -72,11 +73,11 @@ def warehouse_sensor() -> dict[str, Any]:
     failed the night with a message that says which night held it)."""
     from next_steps.config import Settings
 
-    stale_after = Settings.from_env().warehouse_lease_stale_after
+    settings = Settings.from_env()
     return {
         "mode": "poke",
-        "poke_interval": float(os.environ.get("NEXT_STEPS_WAREHOUSE_WAIT_SECONDS", "30") or 30),
-        "timeout": (stale_after + timedelta(minutes=30)).total_seconds(),
+        "poke_interval": settings.warehouse_wait_seconds,
+        "timeout": (settings.warehouse_lease_stale_after + timedelta(minutes=30)).total_seconds(),
     }
 
 

@@ -575,7 +575,7 @@ def render(data: ReportData) -> str:
         bar_chart(
             "chart-segment-revenue",
             [(r["segment"], float(r["revenue"])) for r in data.segments],
-            title="Revenue per segment (12 months)",
+            title="Revenue per segment (purchase window)",
             decimals=0,
             color="#5b8c5a",
         ),

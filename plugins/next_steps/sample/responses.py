@@ -16,8 +16,10 @@ autoship                    ``autoship_active`` becomes true, and an autoship or
 preferred_customer          the account becomes ``preferred``
 referral, first_sale        a new retail account they sponsor, with a first order
 first_sponsor               a new distributor they sponsor
-build_depth                 two of their frontline distributors each sponsor a newcomer
-leadership                  one of their frontline distributors reaches rank 5
+build_depth                 enough of their frontline distributors each sponsor a
+                            newcomer (``build_depth_sponsoring_fewer_than``)
+leadership                  one of their frontline distributors reaches the
+                            leadership rank (``leadership_min_rank``)
 distributor_reactivation    an order of their own with volume
 ==========================  ==========================================================
 """
@@ -30,9 +32,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from next_steps.config import PROJECT_ROOT
 from next_steps.ingest.contract import ACCOUNTS, ORDERS, SUCCESS_MARKER
 
-LEADERSHIP_RANK = "5"  # leadership_min_rank of the seed distributor_ladder_settings
+
+def _ladder_setting(column: str) -> int:
+    """A threshold of the seed ``distributor_ladder_settings``, where the ladder reads it."""
+    seed = PROJECT_ROOT / "dbt_project" / "seeds" / "distributor_ladder_settings.csv"
+    with open(seed, newline="", encoding="utf-8") as handle:
+        (row,) = csv.DictReader(handle)
+    return int(row[column])
+
+
+LEADERSHIP_RANK = _ladder_setting("leadership_min_rank")
+BUILD_DEPTH_SPONSORING = _ladder_setting("build_depth_sponsoring_fewer_than")
 
 
 @dataclass
@@ -121,19 +134,19 @@ class _Night:
                 for frontline in self.frontline_distributors(account_id)
                 if not any(row["sponsor_id"] == frontline for row in self.accounts.values())
             ]
-            if len(shallow) < 2:
+            if len(shallow) < BUILD_DEPTH_SPONSORING:
                 return False
-            for frontline in shallow[:2]:
+            for frontline in shallow[:BUILD_DEPTH_SPONSORING]:
                 self.newcomer(frontline, "retail")
         elif campaign == "leadership":
             rising = [
                 frontline
                 for frontline in self.frontline_distributors(account_id)
-                if int(self.accounts[frontline]["rank"] or 0) < int(LEADERSHIP_RANK)
+                if int(self.accounts[frontline]["rank"] or 0) < LEADERSHIP_RANK
             ]
             if not rising:
                 return False
-            self.accounts[rising[0]]["rank"] = LEADERSHIP_RANK
+            self.accounts[rising[0]]["rank"] = str(LEADERSHIP_RANK)
         else:
             raise ValueError(f"unknown campaign {campaign!r}")
         return True
