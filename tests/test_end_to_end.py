@@ -163,7 +163,7 @@ def test_segment_summary_matches_an_independent_computation(night_run):
 def test_customer_segments_has_one_row_per_account_with_its_figures(night_run):
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "select account_id, segment, orders_12m, revenue_12m, last_purchase_date "
+            "select account_id, segment, orders_in_window, revenue_in_window, last_purchase_date "
             "from marts.customer_segments where as_of_date = ?",
             [NIGHT],
         ).fetchall()
@@ -218,8 +218,13 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         assert row["next_step"] == campaign == expected_step(figures)
         assert row["segment"] == figures["segment"]
         assert row["email"] == figures["account"]["email"].strip()
-        assert int(row["orders_12m"]) == figures["orders"]
-        assert Decimal(row["revenue_12m"]) == figures["revenue"]
+        assert int(row["orders_in_window"]) == figures["orders"]
+        assert Decimal(row["revenue_in_window"]) == figures["revenue"]
+        # release 0.2 keeps the old names in place, same values
+        assert (row["orders_12m"], row["revenue_12m"]) == (
+            row["orders_in_window"],
+            row["revenue_in_window"],
+        )
         assert row["reason"]
     assert all(reachable(expected[account_id]["account"]) for account_id in listed)
     distributors = set(listed) - set(customers)

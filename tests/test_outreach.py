@@ -33,6 +33,8 @@ ROW = (
     "Dora",
     "",
     "",
+    "1",
+    "50.00",
 )
 LISTS = {
     ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
@@ -46,7 +48,9 @@ LISTS = {
             "900.00",
             "2025-06-20",
             "Bought often",
-            *ROW[11:],
+            *ROW[11:17],
+            "12",
+            "900.00",
         )
     ],
 }
@@ -144,7 +148,7 @@ def test_a_later_night_is_written_again_only_when_its_files_changed(tmp_path):
 
 
 def test_a_row_without_every_file_column_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="17 file columns"):
+    with pytest.raises(ValueError, match="19 file columns"):
         _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
     assert not (tmp_path / "outreach" / "2025-06-30").exists()
 
@@ -153,12 +157,15 @@ def test_text_cells_start_no_formula_and_numbers_stay_numbers(tmp_path):
     columns = outreach.FILE_COLUMNS
     row = dict(zip(columns, ROW, strict=True))
     row |= {"first_name": "=cmd|' /C calc'!A0", "sponsor_first_name": "+Dora"}
-    row |= {"revenue_12m": "-12.50", "orders_12m": "-1", "touchpoint_day": "-7"}
+    row |= {"revenue_in_window": "-12.50", "orders_in_window": "-1", "touchpoint_day": "-7"}
+    row |= {"revenue_12m": "-12.50", "orders_12m": "-1"}
     _publish(tmp_path, {("second_order", "1"): [tuple(row.values())]})
     path = tmp_path / "outreach" / "2025-06-30" / "second_order" / "second_order__1.csv"
     (written,) = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline=""))
     assert written == row | {"first_name": "'=cmd|' /C calc'!A0", "sponsor_first_name": "'+Dora"}
     assert {
+        "orders_in_window",
+        "revenue_in_window",
         "orders_12m",
         "revenue_12m",
         "last_order_date",

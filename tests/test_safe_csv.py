@@ -139,7 +139,7 @@ def test_a_night_writes_files_that_start_no_formula(settings):
     ]
     assert {row["sponsor_first_name"] for row in rows} == {"'" + SPONSOR_NAME}
     assert by_id[ids[-1]]["email"] == "'-bo@example.com"
-    assert {row["revenue_12m"] for row in rows} == {"50.00"}
+    assert {row["revenue_in_window"] for row in rows} == {"50.00"}
     raw = path.read_bytes()
     assert b'"\'=HYPERLINK(""http://x"",""click"")"' in raw
     assert b'"\'\rReturn"' in raw and b"\r\n" not in raw

@@ -303,7 +303,7 @@ def test_segment_revenue_adds_up_to_the_purchase_revenue_of_the_window(nights):
 
 def test_order_exactly_twelve_months_before_the_night_is_outside_the_window(nights):
     rows = nights["warehouse"].query(
-        "select orders_12m, revenue_12m, first_purchase_date, last_purchase_date, segment "
+        "select orders_in_window, revenue_in_window, first_purchase_date, last_purchase_date, segment "
         "from marts.customer_segments where as_of_date = ? and account_id = 'A10'",
         [NIGHT_1],
     )
@@ -312,9 +312,17 @@ def test_order_exactly_twelve_months_before_the_night_is_outside_the_window(nigh
     assert _segments(nights, NIGHT_2)["A10"] == "lapsed"
 
 
+def test_the_renamed_segment_columns_keep_their_old_names_for_a_release(nights):
+    [(differing, rows)] = nights["warehouse"].query(
+        "select count(*) filter (where orders_12m is distinct from orders_in_window "
+        "or revenue_12m is distinct from revenue_in_window), count(*) from marts.customer_segments"
+    )
+    assert rows > 0 and differing == 0
+
+
 def test_order_on_the_night_counts_and_an_order_after_it_waits_for_the_next_night(nights):
     rows = nights["warehouse"].query(
-        "select as_of_date, orders_12m, revenue_12m, segment from marts.customer_segments "
+        "select as_of_date, orders_in_window, revenue_in_window, segment from marts.customer_segments "
         "where account_id = 'A11' order by as_of_date"
     )
     assert rows == [
@@ -336,7 +344,7 @@ def test_reexported_order_changes_count_from_the_night_they_arrive(nights):
 
 def test_foreign_currency_orders_are_reported_in_usd(nights):
     rows = nights["warehouse"].query(
-        "select account_id, revenue_12m from marts.customer_segments "
+        "select account_id, revenue_in_window from marts.customer_segments "
         "where as_of_date = ? and account_id in ('A07', 'A14') order by account_id",
         [NIGHT_2],
     )
@@ -401,6 +409,8 @@ def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(
         None,
         None,  # no upline leader
         None,
+        2,  # orders_in_window and revenue_in_window: release 0.2 appends the new names
+        D("100.00"),
     )
 
 

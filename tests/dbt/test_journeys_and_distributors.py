@@ -170,11 +170,23 @@ def test_a_sponsor_cycle_does_not_stop_the_night_and_is_reported_with_a_warning(
     assert len(rows) == 6  # the same three on night 1
 
 
+def test_the_renamed_distributor_columns_keep_their_old_names_for_a_release(built):
+    [(differing, rows)] = built["warehouse"].query(
+        "select count(*) filter (where personal_volume_12m is distinct from personal_volume_in_window "
+        "or group_volume_12m is distinct from group_volume_in_window "
+        "or first_sale_within_30_days is distinct from first_sale_within_first_sale_days "
+        "or first_sponsored_distributor_within_60_days "
+        "is distinct from first_sponsored_distributor_within_first_sponsor_days), count(*) "
+        "from marts.distributor_segments"
+    )
+    assert rows > 0 and differing == 0
+
+
 def test_downline_depth_and_group_volume_of_a_four_level_tree(built):
     rows = _by_account(
         built,
         "select account_id, frontline_size, frontline_distributors, downline_size, depth, "
-        "active_downline, personal_volume_12m, group_volume_12m, nearest_upline_leader_id "
+        "active_downline, personal_volume_in_window, group_volume_in_window, nearest_upline_leader_id "
         "from marts.distributor_segments where as_of_date = ?",
         NIGHT_1,
     )
@@ -194,7 +206,7 @@ def test_distributor_ladder_and_fast_start_on_night_1(built):
     rows = _by_account(
         built,
         "select account_id, ladder_step, is_dormant, has_sold, in_fast_start, "
-        "first_sale_within_30_days, first_sponsored_distributor_within_60_days "
+        "first_sale_within_first_sale_days, first_sponsored_distributor_within_first_sponsor_days "
         "from marts.distributor_segments where as_of_date = ?",
         NIGHT_1,
     )

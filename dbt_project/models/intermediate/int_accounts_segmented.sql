@@ -25,8 +25,8 @@ accounts_with_purchases as (
         accounts.account_type,
         accounts.account_status,
         accounts.has_active_autoship,
-        cast(coalesce(purchase_totals.orders_12m, 0) as bigint) as orders_12m,
-        cast(coalesce(purchase_totals.revenue_12m, 0) as decimal(18, 2)) as revenue_12m,
+        cast(coalesce(purchase_totals.orders_in_window, 0) as bigint) as orders_in_window,
+        cast(coalesce(purchase_totals.revenue_in_window, 0) as decimal(18, 2)) as revenue_in_window,
         purchase_totals.first_purchase_date,
         purchase_totals.last_purchase_date
 
@@ -41,7 +41,7 @@ purchase_histories as (
     select
         accounts_with_purchases.*,
         case
-            when accounts_with_purchases.orders_12m > 0 then 'in_window'
+            when accounts_with_purchases.orders_in_window > 0 then 'in_window'
             when accounts_with_purchases.last_purchase_date is not null then 'before_window'
             else 'never'
         end as purchase_history
@@ -57,8 +57,8 @@ final as (
         purchase_histories.account_type,
         purchase_histories.account_status,
         purchase_histories.has_active_autoship,
-        purchase_histories.orders_12m,
-        purchase_histories.revenue_12m,
+        purchase_histories.orders_in_window,
+        purchase_histories.revenue_in_window,
         purchase_histories.first_purchase_date,
         purchase_histories.last_purchase_date,
         segment_bands.segment,
@@ -70,11 +70,11 @@ final as (
             purchase_histories.purchase_history = segment_bands.purchase_history
             and (
                 segment_bands.min_purchases is null
-                or purchase_histories.orders_12m >= segment_bands.min_purchases
+                or purchase_histories.orders_in_window >= segment_bands.min_purchases
             )
             and (
                 segment_bands.max_purchases is null
-                or purchase_histories.orders_12m <= segment_bands.max_purchases
+                or purchase_histories.orders_in_window <= segment_bands.max_purchases
             )
 
 )

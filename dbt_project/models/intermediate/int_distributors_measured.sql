@@ -33,8 +33,8 @@ accounts_with_purchases as (
         accounts.sponsor_account_id,
         accounts.distributor_rank,
         accounts.enrolled_date,
-        coalesce(purchase_totals.orders_12m, 0) as orders_12m,
-        coalesce(purchase_totals.volume_12m, 0) as volume_12m,
+        coalesce(purchase_totals.orders_in_window, 0) as orders_in_window,
+        coalesce(purchase_totals.volume_in_window, 0) as volume_in_window,
         purchase_totals.first_purchase_date,
         purchase_totals.last_volume_date
 
@@ -63,8 +63,8 @@ downline_members as (
         accounts_with_purchases.account_type,
         accounts_with_purchases.distributor_rank,
         accounts_with_purchases.enrolled_date,
-        accounts_with_purchases.orders_12m,
-        accounts_with_purchases.volume_12m,
+        accounts_with_purchases.orders_in_window,
+        accounts_with_purchases.volume_in_window,
         accounts_with_purchases.first_purchase_date
 
     from tree_steps
@@ -120,8 +120,8 @@ downline_figures as (
         upline_account_id as account_id,
         count(*) as downline_size,
         max(upline_level) as depth,
-        count(*) filter (where orders_12m > 0) as active_downline,
-        sum(volume_12m) as downline_volume_12m
+        count(*) filter (where orders_in_window > 0) as active_downline,
+        sum(volume_in_window) as downline_volume_in_window
 
     from downline_members
     group by upline_account_id
@@ -183,11 +183,11 @@ final as (
         cast(coalesce(downline_figures.downline_size, 0) as bigint) as downline_size,
         cast(coalesce(downline_figures.depth, 0) as integer) as depth,
         cast(coalesce(downline_figures.active_downline, 0) as bigint) as active_downline,
-        cast(distributors.volume_12m as decimal(18, 4)) as personal_volume_12m,
+        cast(distributors.volume_in_window as decimal(18, 4)) as personal_volume_in_window,
         cast(
-            distributors.volume_12m + coalesce(downline_figures.downline_volume_12m, 0)
+            distributors.volume_in_window + coalesce(downline_figures.downline_volume_in_window, 0)
             as decimal(18, 4)
-        ) as group_volume_12m,
+        ) as group_volume_in_window,
         frontline_figures.first_sale_date,
         frontline_figures.first_sponsored_distributor_date,
         distributors.last_volume_date,
@@ -201,12 +201,12 @@ final as (
             frontline_figures.first_sale_date - distributors.enrolled_date
             <= ladder_settings.first_sale_days,
             false
-        ) as first_sale_within_30_days,
+        ) as first_sale_within_first_sale_days,
         coalesce(
             frontline_figures.first_sponsored_distributor_date - distributors.enrolled_date
             <= ladder_settings.first_sponsor_days,
             false
-        ) as first_sponsored_distributor_within_60_days,
+        ) as first_sponsored_distributor_within_first_sponsor_days,
         frontline_figures.first_sale_date is not null as has_sold,
         -- no personal volume in (D - N months, D], and a distributor for at least N months
         coalesce(

@@ -13,12 +13,16 @@ final as (
         account_id,
         account_type,
         account_status as status,
-        orders_12m,
-        revenue_12m,
+        orders_in_window,
+        revenue_in_window,
         first_purchase_date,
         last_purchase_date,
         segment,
-        has_active_autoship
+        has_active_autoship,
+        -- deprecated aliases of orders_in_window and revenue_in_window, kept for
+        -- release 0.2 only (README, "Renamed columns")
+        orders_in_window as orders_12m,
+        revenue_in_window as revenue_12m
 
     from segmented_accounts
 

@@ -16,11 +16,11 @@ final as (
         downline_size,
         depth,
         active_downline,
-        personal_volume_12m,
-        group_volume_12m,
+        personal_volume_in_window,
+        group_volume_in_window,
         in_fast_start,
-        first_sale_within_30_days,
-        first_sponsored_distributor_within_60_days,
+        first_sale_within_first_sale_days,
+        first_sponsored_distributor_within_first_sponsor_days,
         sponsor_account_id,
         nearest_upline_leader_id,
         ladder_step,
@@ -33,7 +33,13 @@ final as (
         first_sponsored_distributor_date,
         is_dormant,
         last_volume_date,
-        frontline_leaders
+        frontline_leaders,
+        -- deprecated aliases, kept for release 0.2 only (README, "Renamed columns")
+        personal_volume_in_window as personal_volume_12m,
+        group_volume_in_window as group_volume_12m,
+        first_sale_within_first_sale_days as first_sale_within_30_days,
+        first_sponsored_distributor_within_first_sponsor_days
+            as first_sponsored_distributor_within_60_days
 
     from laddered_distributors
 

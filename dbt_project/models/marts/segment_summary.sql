@@ -18,8 +18,8 @@ segment_totals as (
     select
         segment,
         count(*) as accounts,  -- noqa: RF04
-        sum(orders_12m) as orders,
-        sum(revenue_12m) as revenue
+        sum(orders_in_window) as orders,
+        sum(revenue_in_window) as revenue
 
     from segmented_accounts
     group by segment

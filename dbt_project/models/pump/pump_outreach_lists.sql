@@ -95,8 +95,10 @@ final as (
         person.country,
         listed.list_segment as segment,
         listed.next_step,
-        customer_segments.orders_12m,
-        customer_segments.revenue_12m,
+        -- deprecated names of orders_in_window and revenue_in_window, kept in place for
+        -- release 0.2 only (README, "Renamed columns")
+        customer_segments.orders_in_window as orders_12m,
+        customer_segments.revenue_in_window as revenue_12m,
         customer_segments.last_purchase_date as last_order_date,
         next_steps.reason,
         listed.due_because,
@@ -104,7 +106,9 @@ final as (
         next_steps.sponsor_account_id,
         sponsor.first_name as sponsor_first_name,
         next_steps.nearest_upline_leader_id as upline_leader_account_id,
-        leader.first_name as upline_leader_first_name
+        leader.first_name as upline_leader_first_name,
+        customer_segments.orders_in_window,
+        customer_segments.revenue_in_window
 
     from listed
     inner join next_steps

@@ -48,8 +48,8 @@ FILE_COLUMNS = (
     "country",
     "segment",
     "next_step",
-    "orders_12m",
-    "revenue_12m",
+    "orders_12m",  # deprecated name of orders_in_window, kept in place for release 0.2 only
+    "revenue_12m",  # deprecated name of revenue_in_window, kept in place for release 0.2 only
     "last_order_date",
     "reason",
     "due_because",
@@ -58,11 +58,22 @@ FILE_COLUMNS = (
     "sponsor_first_name",
     "upline_leader_account_id",
     "upline_leader_first_name",
+    "orders_in_window",
+    "revenue_in_window",
 )
 #: The file columns that are not text (numbers and a date): written as they are. Every
 #: other column is text, and a text cell that would start a formula in a spreadsheet
 #: gets a leading ``'`` (:mod:`next_steps.safe_csv`).
-NOT_TEXT_COLUMNS = frozenset({"orders_12m", "revenue_12m", "last_order_date", "touchpoint_day"})
+NOT_TEXT_COLUMNS = frozenset(
+    {
+        "orders_in_window",
+        "revenue_in_window",
+        "orders_12m",
+        "revenue_12m",
+        "last_order_date",
+        "touchpoint_day",
+    }
+)
 TEXT_COLUMNS = tuple(column for column in FILE_COLUMNS if column not in NOT_TEXT_COLUMNS)
 
 NightLists = dict[tuple[str, str], list[tuple]]
