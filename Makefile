@@ -33,7 +33,7 @@ $(foreach name,$(USER_VARIABLES),$(if $(filter command environment,$(firstword $
 	$(eval override $(name) := $$(value $(name)))))
 export $(USER_VARIABLES)
 
-.PHONY: help install browser demo generate run airflow test lint bench docs clean
+.PHONY: help install browser demo generate run airflow test check lint bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,8 +70,13 @@ demo: ## generate a sample export and run its night end to end
 airflow: install $(AIRFLOW_HOME)/.migrated ## Airflow's web UI here (SQLite metadata, the nights run); Ctrl-C stops it
 	@$(BIN)/python scripts/airflow_ui.py
 
-test: install browser ## run the whole test suite
-	$(BIN)/python -m pytest
+# Two workers, each given whole files (a file's fixtures are built once, on one worker);
+# conftest.py starts the files with slow tests first.
+test: install browser ## run the whole test suite (CI runs this)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10
+
+check: install browser ## the quick tests while working: no Airflow process, no whole night
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 # Debian's chromium and chromedriver, for the report's tests (headless); root or sudo.
 browser:
