@@ -70,7 +70,7 @@ def _state(settings: Settings) -> dict:
 def _run_in_subprocess(settings: Settings, night: date) -> subprocess.Popen:
     code = (
         "import sys; from datetime import date; from next_steps import nightly; "
-        "nightly.run_whole_night(date.fromisoformat(sys.argv[1]), 'killed-run')"
+        "nightly.run_night(date.fromisoformat(sys.argv[1]), 'killed-run')"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code, night.isoformat()],
@@ -101,7 +101,7 @@ def _data_dir(tmp_path_factory, landing: Path, name: str) -> Settings:
 def in_order(tmp_path_factory, landing) -> dict:
     settings = _data_dir(tmp_path_factory, landing, "in_order")
     for night in (FIRST, SECOND):
-        nightly.run_whole_night(night, "run", settings)
+        nightly.run_night(night, "run", settings)
     return _state(settings)
 
 
@@ -110,7 +110,7 @@ def test_nights_run_out_of_order_and_again_give_the_same_result(
 ):
     settings = _data_dir(tmp_path_factory, landing, "out_of_order")
     for night in (SECOND, FIRST, SECOND, FIRST):  # backwards, then a backfill of both
-        nightly.run_whole_night(night, "run", settings)
+        nightly.run_night(night, "run", settings)
     assert _state(settings) == in_order
 
 
@@ -118,7 +118,7 @@ def test_a_run_killed_during_dbt_build_leaves_the_published_night_and_reruns_cle
     tmp_path_factory, landing, in_order
 ):
     settings = _data_dir(tmp_path_factory, landing, "killed")
-    nightly.run_whole_night(FIRST, "run", settings)
+    nightly.run_night(FIRST, "run", settings)
     published = _sha(settings.warehouse)
 
     run = _run_in_subprocess(settings, SECOND)
@@ -134,7 +134,7 @@ def test_a_run_killed_during_dbt_build_leaves_the_published_night_and_reruns_cle
 
     assert _sha(settings.warehouse) == published, "the published warehouse changed"
     assert not settings.outreach_folder(SECOND).exists()
-    nightly.run_whole_night(SECOND, "run", settings)
+    nightly.run_night(SECOND, "run", settings)
     assert _state(settings) == in_order
 
 
@@ -155,6 +155,8 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
                 "2025-05-01",
                 "why",
                 *[""] * 6,
+                "1",  # orders_in_window, revenue_in_window (after the 0.1 columns)
+                "9.00",
             )
         ]
     }
@@ -166,7 +168,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
         "import sys; from datetime import date; from pathlib import Path\n"
         "from next_steps.publish import outreach\n"
         "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
-        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '')\n"
+        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '', '1', '9.00')\n"
         "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
         "outreach.publish_night(lists, Path(sys.argv[1]), date(2025, 5, 31), 'killed', "
         "Path('x'))\n"
@@ -193,7 +195,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
 
 def test_bi_readers_are_never_refused_and_never_see_half_a_night(tmp_path_factory, landing):
     settings = _data_dir(tmp_path_factory, landing, "readers")
-    nightly.run_whole_night(FIRST, "run", settings)
+    nightly.run_night(FIRST, "run", settings)
     seen: list[tuple] = []
     errors: list[Exception] = []
     stop = threading.Event()

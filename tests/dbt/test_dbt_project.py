@@ -553,3 +553,15 @@ def test_a_failing_dbt_unit_test_fails_the_run(nights, tmp_path):
         "test_customer_segments_stamps_every_account_with_the_as_of_date": "pass",
         "test_that_expects_the_wrong_segment": "fail",
     }
+
+
+def test_every_unit_test_name_fits_a_postgres_relation_name():
+    """dbt names a unit test's temporary relation after the test; PostgreSQL cuts
+    identifiers at 63 bytes and dbt refuses longer ones, so the server target would fail."""
+    too_long = [
+        test["name"]
+        for path in sorted((DBT_PROJECT_DIR / "models").rglob("*unit_tests.yml"))
+        for test in yaml.safe_load(path.read_text())["unit_tests"]
+        if len(test["name"].encode()) > 63
+    ]
+    assert too_long == []
