@@ -52,6 +52,24 @@ def test_nightly_dag_reads_as_the_data_flow(dag_bag):
     assert dag.max_active_runs == 1
 
 
+def test_the_nightly_dag_runs_the_steps_a_night_runs_in_process(dag_bag):
+    """One order of a night: the DAG's tasks are nightly.STEPS (which run_night runs for
+    the tests and the bench), the warehouse tasks are the steps that hold the warehouse,
+    and the sensor is the sensor step."""
+    from next_steps import nightly
+    from next_steps.airflow.dag_defaults import WAREHOUSE_POOL
+
+    dag = dag_bag.dags["next_steps_nightly"]
+    assert [task.task_id for task in dag.topological_sort()] == [
+        step.task_id for step in nightly.STEPS
+    ]
+    assert {task.task_id for task in dag.tasks if task.pool == WAREHOUSE_POOL} == {
+        step.task_id for step in nightly.STEPS if step.holds_warehouse
+    }
+    sensors = {task.task_id for task in dag.tasks if type(task).__name__.endswith("SensorOperator")}
+    assert sensors == {step.task_id for step in nightly.STEPS if step.sensor}
+
+
 def test_nightly_dag_has_daily_utc_data_intervals(dag_bag):
     # A data-interval timetable: the run for night D has logical date D and covers
     # [D, D+1), so the as-of date is the day the interval covers.  (A cron *trigger*

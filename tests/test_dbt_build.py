@@ -97,7 +97,7 @@ def test_a_night_whose_dbt_tests_fail_publishes_nothing(settings, tmp_path):
             [account("A1")],
             [order("O1", "A1", "2025-06-01T10:00:00Z")],
         )
-    nightly.run_whole_night(first, "good", settings)
+    nightly.run_night(first, "good", settings)
     published = settings.warehouse.read_bytes()
     first_folder = {
         p: p.read_bytes() for p in settings.outreach_folder(first).rglob("*") if p.is_file()
@@ -112,7 +112,7 @@ def test_a_night_whose_dbt_tests_fail_publishes_nothing(settings, tmp_path):
     )
     broken = Settings(**{**settings.__dict__, "dbt_project_dir": project})
     with pytest.raises(DbtBuildFailed):
-        nightly.run_whole_night(second, "bad", broken)
+        nightly.run_night(second, "bad", broken)
 
     assert settings.warehouse.read_bytes() == published
     assert not settings.outreach_folder(second).exists()

@@ -18,7 +18,7 @@ import pytest
 
 from next_steps import nightly
 from next_steps.config import Settings
-from next_steps.publish import report
+from next_steps.publish import figures
 
 from conftest import account, holdout_bucket, order, write_export
 
@@ -95,7 +95,7 @@ def _run(data, nights) -> Settings:
     settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(data)})
     _write_exports(settings.landing_dir)
     for night in nights:
-        nightly.run_whole_night(night, f"addresses-{night}", settings)
+        nightly.run_night(night, f"addresses-{night}", settings)
     return settings
 
 
@@ -219,7 +219,7 @@ def test_everyone_left_out_for_an_address_is_in_the_audit_and_the_report(in_orde
     }.items():
         assert audit[account_id] == reason, account_id
     with duckdb.connect(str(in_order.warehouse), read_only=True) as connection:
-        left_out = dict(report.gather(connection, NIGHT_1, in_order).left_out)
+        left_out = dict(figures.gather(connection, NIGHT_1, in_order).left_out)
     assert left_out["duplicate_address"] == 4
     assert left_out["address_opted_out"] == 1
     assert left_out["address_terminated"] == 1

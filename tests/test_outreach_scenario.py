@@ -76,7 +76,7 @@ def scenario(tmp_path_factory) -> dict:
     settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(data)})
     taken: dict[date, dict[str, str]] = {}
     for night, next_night in zip(NIGHTS, [*NIGHTS[1:], None], strict=True):
-        nightly.run_whole_night(night, "scenario", settings)
+        nightly.run_night(night, "scenario", settings)
         if next_night is None:
             break
         listed = set(_listed_in_files(settings.outreach_folder(night)))

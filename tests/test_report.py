@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.common.by import By
 
-from next_steps.publish import report
+from next_steps.publish import figures, report
 
 NIGHT = date(2025, 3, 31)
 
 
-def _data() -> report.ReportData:
+def _data() -> figures.NightFigures:
     segments = [
         {
             "segment": "1",
@@ -42,9 +42,9 @@ def _data() -> report.ReportData:
             "revenue_share": 0.0,
         },
     ]
-    return report.ReportData(
+    return figures.NightFigures(
         night=NIGHT,
-        earlier=report.month_earlier(NIGHT),
+        earlier=figures.month_earlier(NIGHT),
         segments=segments,
         earlier_segments={"1": {**segments[0], "accounts": 35, "revenue": Decimal("1500.00")}},
         funnel=[("try", 10), ("buy", 40), ("repeat", 30), ("refer", 5)],
@@ -158,6 +158,6 @@ def test_the_page_loads_nothing_from_anywhere(page):
 
 
 def test_the_month_earlier_is_the_same_day_or_the_months_last():
-    assert report.month_earlier(date(2025, 3, 31)) == date(2025, 2, 28)
-    assert report.month_earlier(date(2024, 3, 30)) == date(2024, 2, 29)
-    assert report.month_earlier(date(2025, 1, 15)) == date(2024, 12, 15)
+    assert figures.month_earlier(date(2025, 3, 31)) == date(2025, 2, 28)
+    assert figures.month_earlier(date(2024, 3, 30)) == date(2024, 2, 29)
+    assert figures.month_earlier(date(2025, 1, 15)) == date(2024, 12, 15)

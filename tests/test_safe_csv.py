@@ -125,7 +125,7 @@ def test_a_night_writes_files_that_start_no_formula(settings):
         writer.writerows(accounts)
     lenient = replace(settings, max_quarantine_share=1.0)  # a tiny export, on purpose
 
-    nightly.run_whole_night(NIGHT, "run", lenient)
+    nightly.run_night(NIGHT, "run", lenient)
 
     (path,) = settings.outreach_folder(NIGHT).glob("second_order/*.csv")
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))

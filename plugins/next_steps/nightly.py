@@ -1,4 +1,5 @@
-"""One function per step of a night; the DAG ``next_steps_nightly`` calls them in order.
+"""One function per step of a night, and :data:`STEPS`, their order: the DAG
+``next_steps_nightly`` runs one task per step, :func:`run_night` runs them in-process.
 
 Every step takes the night (the as-of date D) and reads and writes only that night's
 partition, so each can be re-run on its own.  Steps hand data over through files under
@@ -10,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from next_steps.config import Settings
-from next_steps.errors import ExportFileError, NightFailed
+from next_steps.errors import ExportFileError, NightFailed, WarehouseBusy
 from next_steps.ingest.contract import EXPORT_FILES
 from next_steps.ingest.exports import locate_export
 from next_steps.ingest.load import STAGED_SUFFIX
@@ -107,7 +110,6 @@ def take_warehouse(night: date, settings: Settings | None = None) -> bool:
     """One poke of ``wait_for_warehouse``: True once the night holds the warehouse's
     lease, False while another night holds it (see ``next_steps.build.warehouse_lease``)."""
     from next_steps.build import warehouse_lease
-    from next_steps.errors import WarehouseBusy
 
     settings = settings or Settings.from_env()
     try:
@@ -226,7 +228,7 @@ def write_outreach_files(
     disk fails the night here, while BI tools and marketing both still see the previous
     night.  What was staged is recorded in ``runs/<D>/staged_outreach.json``."""
     from next_steps.build import warehouse, warehouse_lease
-    from next_steps.publish import outreach, report
+    from next_steps.publish import figures, outreach, report
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
@@ -242,7 +244,7 @@ def write_outreach_files(
                 run_id,
                 settings.export_folder(listing_night),
                 only_if_changed=listing_night != night,
-                report_html=report.render(report.gather(connection, listing_night, settings)),
+                report_html=report.render(figures.gather(connection, listing_night, settings)),
             )
             if folder is not None:
                 staged.append(folder)
@@ -347,32 +349,17 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
     """A short text report: where things are, the segment table, who was listed (or
     why not) and the files written."""
     from next_steps.build import warehouse
+    from next_steps.publish import figures
 
     settings = settings or Settings.from_env()
     connection = warehouse.connect(settings.warehouse, read_only=True)
     try:
-        segments = connection.execute(
-            "select segment, accounts, orders, revenue, average_order_value "
-            "from marts.segment_summary s where as_of_date = ? "
-            "order by (select sort_order from reference.segment_bands b where b.segment = s.segment)"
-            " nulls last, segment",
-            [night],
-        ).fetchall()
-        audit = connection.execute(
-            "select file_name, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
-            "where export_date = ? order by file_name",
-            [night],
-        ).fetchall()
-        # everyone with a step tonight: listed, or why not (suppression_audit)
-        outreach = connection.execute(
-            "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
-            "group by reason union all "
-            "select 'listed', count(*) from marts.outreach_log "
-            "where as_of_date = ? and outcome = 'listed' order by 2 desc, 1",
-            [night, night],
-        ).fetchall()
+        tonight = figures.gather(connection, night, settings)
     finally:
         connection.close()
+    # everyone with a step tonight: listed, or why not (suppression_audit)
+    listed = sum(campaign["listed"] for campaign in tonight.campaigns)
+    outreach = sorted([*tonight.left_out, ("listed", listed)], key=lambda row: (-row[1], row[0]))
     lines = [
         f"Night {night}",
         f"  warehouse (DuckDB, schema marts): {settings.warehouse}",
@@ -381,14 +368,22 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
         "",
         f"  {'file':<18}{'read':>10}{'loaded':>10}{'quarantined':>13}",
     ]
-    lines += [f"  {f:<18}{r:>10,}{lo:>10,}{q:>13,}" for f, r, lo, q in audit]
+    lines += [
+        f"  {f['file_name']:<18}{f['rows_read']:>10,}{f['rows_loaded']:>10,}"
+        f"{f['rows_quarantined']:>13,}"
+        for f in tonight.files
+    ]
     lines += [
         "",
         f"  {'segment':<13}{'accounts':>10}{'orders':>10}{'revenue':>16}{'avg order':>12}",
     ]
-    for segment, accounts, orders, revenue, aov in segments:
+    for row in tonight.segments:
+        aov = row["average_order_value"]
         aov_text = f"{aov:,.2f}" if aov is not None else "-"
-        lines.append(f"  {segment:<13}{accounts:>10,}{orders:>10,}{revenue:>16,.2f}{aov_text:>12}")
+        lines.append(
+            f"  {row['segment']:<13}{row['accounts']:>10,}{row['orders']:>10,}"
+            f"{row['revenue']:>16,.2f}{aov_text:>12}"
+        )
     lines += ["", "  people with a next step tonight:"]
     lines += [f"    {reason:<72}{count:>8,}" for reason, count in outreach]
     manifest_path = settings.outreach_folder(night) / "manifest.json"
@@ -402,22 +397,67 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
     return "\n".join(lines)
 
 
-def run_whole_night(night: date, run_id: str, settings: Settings | None = None) -> None:
-    """Every step of the night in this process, in the DAG's order (for tests and
-    benchmarks; operators run the DAG)."""
+@dataclass(frozen=True)
+class Step:
+    """One step of a night: the task of ``next_steps_nightly`` and the function it runs."""
+
+    task_id: str
+    run: Callable[..., Any]
+    #: a sensor: ``run`` returns False while it must wait (in this process: busy, raise)
+    sensor: bool = False
+    #: ``run`` takes the Airflow run id after the night
+    takes_run_id: bool = False
+    #: between load and publish: a failure for good gives the warehouse's lease back
+    holds_warehouse: bool = False
+
+
+#: A night, in order. The DAG ``next_steps_nightly`` wires one task per step in this order
+#: (tests/test_dag_integrity.py holds it to this list); :func:`run_night` runs them in
+#: this process, for the tests and the bench.
+STEPS: tuple[Step, ...] = (
+    Step("find_export", find_export),
+    Step("validate_export", validate_export),
+    Step("wait_for_warehouse", take_warehouse, sensor=True),
+    Step("load_warehouse", load_export, holds_warehouse=True),
+    Step("build_models", build_models, holds_warehouse=True),
+    Step("write_outreach_files", write_outreach_files, takes_run_id=True, holds_warehouse=True),
+    Step("publish_night", publish_night, holds_warehouse=True),
+    Step("summarize_night", night_summary),
+)
+
+
+def run_night(
+    night: date,
+    run_id: str,
+    settings: Settings | None = None,
+    only: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Run the night's :data:`STEPS` (or ``only`` those task ids) in this process, in
+    order, as the DAG does: a sensor that would wait raises
+    :class:`~next_steps.errors.WarehouseBusy` instead, and a failure between load and
+    publish gives the warehouse back. Returns each step's result by task id."""
     from next_steps.build import warehouse_lease
 
     settings = settings or Settings.from_env()
-    find_export(night, settings)
-    validate_export(night, settings)
-    try:
-        load_export(night, settings)
-        build_models(night, settings)
-        write_outreach_files(night, run_id, settings)
-        publish_night(night, settings)
-    except BaseException:
-        warehouse_lease.give_back(settings.warehouse_lease, night)
-        raise
+    unknown = set(only or ()) - {step.task_id for step in STEPS}
+    if unknown:
+        raise ValueError(f"no such step: {', '.join(sorted(unknown))}")
+    results: dict[str, Any] = {}
+    for step in STEPS:
+        if only is not None and step.task_id not in only:
+            continue
+        arguments = (night, run_id) if step.takes_run_id else (night,)
+        try:
+            results[step.task_id] = step.run(*arguments, settings)
+        except BaseException:
+            if step.holds_warehouse:
+                warehouse_lease.give_back(settings.warehouse_lease, night)
+            raise
+        if step.sensor and results[step.task_id] is False:
+            raise WarehouseBusy(
+                f"Night {night}: {step.task_id} would wait, another night holds the warehouse."
+            )
+    return results
 
 
 def give_back_warehouse(night: date, settings: Settings | None = None) -> bool:

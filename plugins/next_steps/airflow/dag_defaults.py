@@ -102,7 +102,7 @@ def run_step(function, night: date, *args, timed: bool = True):
 
 def _record_timing(night: date, started: datetime) -> None:
     """Into the night's timings, under the running task's id; never fails the task."""
-    from next_steps.publish import report
+    from next_steps.publish import timings
 
     try:
         from airflow.sdk import get_current_context
@@ -111,7 +111,7 @@ def _record_timing(night: date, started: datetime) -> None:
     except Exception:  # not inside an Airflow task: nothing to record
         return
     try:
-        report.record_timing(
+        timings.record_timing(
             night, context["ti"].task_id, context["run_id"], started, datetime.now(UTC)
         )
     except Exception as exc:

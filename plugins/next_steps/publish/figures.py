@@ -1,0 +1,149 @@
+"""The night's figures, read once: :func:`gather` reads them from the published
+warehouse (``marts.*``, ``ops.load_audit``) and the night's run folder (dbt run results,
+step timings). The night's report (:mod:`next_steps.publish.report`) renders them and
+the night summary (:func:`next_steps.nightly.night_summary`) prints them, so the two
+never count differently.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from next_steps.config import Settings
+from next_steps.publish.timings import read_timings
+
+JOURNEY_STAGES = ("try", "buy", "repeat", "refer")
+
+
+def month_earlier(night: date) -> date:
+    """The same day a month earlier (the month's last day when it is shorter)."""
+    year, month = (night.year, night.month - 1) if night.month > 1 else (night.year - 1, 12)
+    return date(year, month, min(night.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class NightFigures:
+    night: date
+    earlier: date
+    segments: list[dict[str, Any]]
+    earlier_segments: dict[str, dict[str, Any]] | None
+    funnel: list[tuple[str, int]]
+    migration_month: date | None
+    migration: list[tuple[str, str, int]]
+    segment_order: list[str]
+    campaigns: list[dict[str, Any]]
+    lift_window_days: int | None
+    lift: list[dict[str, Any]]
+    left_out: list[tuple[str, int]]
+    files: list[dict[str, Any]]
+    tests: dict[str, int]
+    timings: list[tuple[str, float]]
+
+
+def _rows(connection, query: str, parameters: list) -> list[dict[str, Any]]:
+    cursor = connection.execute(query, parameters)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def gather(connection, night: date, settings: Settings) -> NightFigures:
+    """Read the night's figures from the warehouse (a read-only connection) and its run
+    folder."""
+    earlier = month_earlier(night)
+    segment_query = (
+        "select segment, accounts, orders, revenue, average_order_value, revenue_share "
+        "from marts.segment_summary where as_of_date = ? order by segment_sort_order, segment"
+    )
+    segments = _rows(connection, segment_query, [night])
+    earlier_rows = _rows(connection, segment_query, [earlier])
+    stage_counts = dict(
+        connection.execute(
+            "select stage, count(*) from marts.journey_stages where as_of_date = ? group by 1",
+            [night],
+        ).fetchall()
+    )
+    month = connection.execute(
+        "select max(as_of_month) from marts.segment_migration_monthly where as_of_month <= ?",
+        [night],
+    ).fetchall()[0][0]
+    migration = connection.execute(
+        "select from_segment, to_segment, accounts from marts.segment_migration_monthly "
+        "where as_of_month = ? order by 1, 2",
+        [month],
+    ).fetchall()
+    campaigns = _rows(
+        connection,
+        "select campaign, "
+        "count(*) filter (where outcome = 'listed') as listed, "
+        "count(*) filter (where outcome = 'holdout') as holdout, "
+        "count(*) filter (where outcome = 'suppressed') as suppressed "
+        "from marts.outreach_log where as_of_date = ? group by campaign order by campaign",
+        [night],
+    )
+    # the shortest conversion window the warehouse measures (dbt var conversion_window_days),
+    # pooled over the listing nights up to this one whose window has closed: rates and lift
+    # as marts.campaign_lift_to_date computes them (dbt macro conversion_lift)
+    (lift_window_days,) = connection.execute(
+        "select min(window_days) from marts.campaign_performance"
+    ).fetchone()
+    lift = _rows(
+        connection,
+        "select campaign, listing_nights, listed, holdout, listed_converted, "
+        "holdout_converted, listed_conversion_rate as listed_rate, "
+        "holdout_conversion_rate as holdout_rate, absolute_lift as lift "
+        "from marts.campaign_lift_to_date "
+        "where window_days = ? and through_listing_date <= ? "
+        "qualify row_number() over (partition by campaign order by through_listing_date desc) = 1 "
+        "order by campaign",
+        [lift_window_days, night],
+    )
+    left_out = connection.execute(
+        "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
+        "group by reason order by 2 desc, 1",
+        [night],
+    ).fetchall()
+    files = _rows(
+        connection,
+        "select file_name, rows_read, rows_loaded, rows_quarantined, rows_held, rows_flagged, "
+        "checks_run, checks_failed from ops.load_audit where export_date = ? order by file_name",
+        [night],
+    )
+    order = [
+        name
+        for (name,) in connection.execute(
+            "select segment from reference.segment_bands order by sort_order"
+        ).fetchall()
+    ]
+    return NightFigures(
+        night=night,
+        earlier=earlier,
+        segments=segments,
+        earlier_segments={row["segment"]: row for row in earlier_rows} or None,
+        funnel=[(stage, int(stage_counts.get(stage, 0))) for stage in JOURNEY_STAGES],
+        migration_month=month,
+        migration=[(a, b, int(n)) for a, b, n in migration],
+        segment_order=order,
+        campaigns=campaigns,
+        lift_window_days=lift_window_days,
+        lift=lift,
+        left_out=[(reason, int(n)) for reason, n in left_out],
+        files=files,
+        tests=_dbt_results(settings.run_folder(night) / "dbt" / "run_results.json"),
+        timings=read_timings(settings, night),
+    )
+
+
+def _dbt_results(path: Path) -> dict[str, int]:
+    """Data tests of the night's dbt build, by status."""
+    if not path.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+        if result["unique_id"].startswith("test."):
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return counts
