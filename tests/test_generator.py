@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from next_steps.sample import generator
+from next_steps.sample import orders as order_module
 from next_steps.sample.generator import generate_export, generate_nights, main
 
 EXPORT_DATE = date(2025, 3, 4)
@@ -164,7 +165,7 @@ def test_failed_export_leaves_no_success_marker_and_no_temporary_files(
     def broken(*args: object) -> bytes:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(generator, "_render_lines", broken)
+    monkeypatch.setattr(order_module, "_render_lines", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         generate_export(tmp_path, EXPORT_DATE, orders=1_000)
     assert not (folder / "_SUCCESS").exists()
@@ -474,8 +475,9 @@ def test_every_order_has_one_to_four_numbered_lines(export: dict) -> None:
 def test_many_orders_per_account_are_produced_in_slices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(generator, "SLICE_ORDERS", 500)
-    monkeypatch.setattr(generator, "CHUNK_ACCOUNTS", 7)
+    for module in (order_module, generator):  # the modules that slice orders
+        monkeypatch.setattr(module, "SLICE_ORDERS", 500)
+    monkeypatch.setattr(order_module, "CHUNK_ACCOUNTS", 7)
     stats = generate_export(tmp_path, EXPORT_DATE, orders=8_000, accounts=20)
     accounts, orders, lines = load(tmp_path / EXPORT_DATE.isoformat())
     assert stats["order_rows"] == len(orders) and abs(len(orders) - 8_000) < 800
