@@ -31,7 +31,8 @@
 #     task at night.
 #
 # The code (dags/, plugins/, dbt_project/, expectations/) is copied in as well, so the image
-# runs a night on its own (any orchestrator, no bind mounts).  docker-compose.yml mounts the
+# runs a night on its own (any orchestrator, no bind mounts); the sample data
+# (plugins/next_steps/sample/) is left out by .dockerignore: no night needs it.  docker-compose.yml mounts the
 # working tree over the same paths, so local edits show without a rebuild.
 
 FROM apache/airflow:3.3.2-python3.11 AS requirements

@@ -72,3 +72,12 @@ def test_a_setting_that_does_not_parse_is_an_error_not_a_traceback(tmp_path):
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert "NEXT_STEPS_MAX_QUARANTINE_SHARE='abc' is not a number" in run.stderr.splitlines()[-1]
+
+
+def test_generate_without_the_sample_package_says_so_in_one_line(monkeypatch, capsys):
+    """The production image leaves next_steps.sample out."""
+    monkeypatch.setitem(sys.modules, "next_steps.sample", None)
+    monkeypatch.delitem(sys.modules, "next_steps.sample.generator", raising=False)
+    assert main(["generate", "--orders", "10"]) == 2
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and "not part of this installation" in error

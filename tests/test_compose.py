@@ -408,3 +408,20 @@ def test_the_services_run_real_airflow_3_commands(airflow_cli, airflow_command_l
         assert expected in groups
     for argv in airflow_command_lines:
         assert airflow_cli["results"][" ".join(argv)] == "", argv
+
+
+def test_the_image_leaves_the_sample_data_out_and_no_night_needs_it():
+    """The production image need not ship the sample generator: the build context
+    leaves it out, and no module a night or a DAG runs imports it (only the CLI's
+    `generate`, which says it is missing instead)."""
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "plugins/next_steps/sample" in ignored
+    importers = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("plugins", "dags")
+        for path in (ROOT / folder).rglob("*.py")
+        if "sample" not in path.relative_to(ROOT).parts
+        and path.name != "cli.py"  # its `generate` says the generator is missing
+        and re.search(r"^\s*(from|import) next_steps\.sample\b", path.read_text(), re.M)
+    ]
+    assert importers == []

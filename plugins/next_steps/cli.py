@@ -20,8 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     stderr and exit status 2, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "generate":
-        from next_steps.sample import generator
-
+        try:
+            from next_steps.sample import generator
+        except ModuleNotFoundError:  # the production image leaves the sample data out
+            print(  # noqa: T201 - the one error line of a bad command
+                "next-steps generate: the sample generator is not part of this installation "
+                "(the production image leaves plugins/next_steps/sample/ out); run it from a "
+                "checkout of the repository",
+                file=sys.stderr,
+            )
+            return 2
         return generator.main(argv[1:], prog="next-steps generate")
     parser = argparse.ArgumentParser(
         prog="next-steps", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
