@@ -59,13 +59,13 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, output
 
 
-def night(data: Path, as_of: date = NIGHT) -> dict[str, tuple[float, float]]:
+def run_stages(data: Path, night: date = NIGHT) -> dict[str, tuple[float, float]]:
     env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
     results = {}
     for stage, steps in STAGES.items():
         code = (
             "from datetime import date; from next_steps import nightly; "
-            f"nightly.run_night(date.fromisoformat('{as_of}'), 'bench', only={steps!r})"
+            f"nightly.run_night(date.fromisoformat('{night}'), 'bench', only={steps!r})"
         )
         print(f"    {stage:<16} ...", end="\r", file=sys.stderr, flush=True)
         seconds, peak, _ = timed([sys.executable, "-c", code], env)
@@ -115,7 +115,7 @@ def bench(orders: int, workdir: Path) -> dict:
     shutil.rmtree(data, ignore_errors=True)
     print(f"{orders:,} orders: generating ...", file=sys.stderr, flush=True)
     generate(data, orders)
-    stages = night(data)
+    stages = run_stages(data)
     export = data / "landing" / NIGHT.isoformat()
     env = {**os.environ}
     baselines = {}
@@ -139,7 +139,7 @@ def bench(orders: int, workdir: Path) -> dict:
     with open(delta, "rb") as handle:
         delta_rows = sum(1 for _ in handle) - 1
     print(f"  next night ({delta_rows:,} order rows):", file=sys.stderr, flush=True)
-    next_night = night(data, NEXT_NIGHT)
+    next_night = run_stages(data, NEXT_NIGHT)
     shutil.rmtree(data, ignore_errors=True)
     return {
         "orders": orders,

@@ -2,7 +2,8 @@
 local PostgreSQL server, and the API server, scheduler and DAG processor (and, for the
 CeleryExecutor, a Celery worker on the local Redis) as separate processes.
 
-Used by ``tests/test_production_path.py``; ``docs/production.md`` describes the same setup
+Used by ``tests/test_production_path.py`` (``free_port`` and ``wait_for`` by
+``tests/test_airflow_ui.py`` too); ``docs/production.md`` describes the same setup
 for a server.  Everything it starts is stopped, and the database dropped, on ``close()``.
 """
 
@@ -36,10 +37,22 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 OPERATOR = "operator"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, details=None):
+    """``condition()``'s first truthy value, asked every 3 s; after ``timeout`` seconds
+    the test fails saying what did not happen (and ``details()``, say the logs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(3)
+    raise AssertionError(f"{what}: not within {timeout} s" + (f"\n{details()}" if details else ""))
 
 
 def _admin(statement: sql.Composable) -> None:
@@ -61,7 +74,7 @@ class AirflowStack:
         self.data = base / "data"
         self.home.mkdir(parents=True)
         self.database = f"next_steps_test_{uuid.uuid4().hex[:10]}"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.password = secrets.token_urlsafe(16)
         self.processes: dict[str, subprocess.Popen] = {}

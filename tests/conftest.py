@@ -156,6 +156,15 @@ class DbtWarehouse:
             con.close()
 
 
+def insert_raw(connection, table: str, night: str, rows) -> None:
+    """Insert rows into ``raw.<table>`` for export night ``night`` as the loader does:
+    ``source_line`` counts from 2 (line 1 is the header), the columns in the contract's
+    order after ``export_date`` and ``source_line``."""
+    for line, row in enumerate(rows, start=2):
+        marks = ", ".join("?" * (len(row) + 2))
+        connection.execute(f"insert into raw.{table} values ({marks})", [night, line, *row])
+
+
 def _dbt_failures(result) -> str:
     if result.exception is not None:
         return repr(result.exception)

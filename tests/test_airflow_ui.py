@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from next_steps.sample.generator import generate_export
 
+from airflow_stack import free_port, wait_for
 from conftest import dags_test_env
 
 pytestmark = pytest.mark.slow
@@ -33,22 +33,6 @@ DEMO_NIGHT = date(1999, 12, 31)
 BACKFILLED = date(1996, 3, 31)
 NIGHTLY = "next_steps_nightly"
 LOGIN = re.compile(r"Airflow UI: (http://localhost:\d+)  login: (\S+)  password: (\S+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(3)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def _components_of(home: Path) -> list[str]:
@@ -88,7 +72,7 @@ def test_make_airflow_shows_the_demo_night_and_its_scheduler_backfills_any_date(
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
 
-    port = _free_port()
+    port = free_port()
     ui = subprocess.Popen(
         ["make", "--no-print-directory", "airflow", f"AIRFLOW_PORT={port}"],
         cwd=ROOT,
@@ -124,7 +108,7 @@ def test_make_airflow_shows_the_demo_night_and_its_scheduler_backfills_any_date(
             response = api.get(f"/dags/{NIGHTLY}/dagRuns")
             return response.json()["dag_runs"] if response.status_code == 200 else []
 
-        demo_runs = _wait_for(
+        demo_runs = wait_for(
             lambda: [r for r in runs() if r["logical_date"].startswith(DEMO_NIGHT.isoformat())],
             120,
             "the demo night's run in the API",
@@ -158,7 +142,7 @@ def test_make_airflow_shows_the_demo_night_and_its_scheduler_backfills_any_date(
                     return run
             return None
 
-        run = _wait_for(backfill_finished, 900, f"the backfill of {BACKFILLED}")
+        run = wait_for(backfill_finished, 900, f"the backfill of {BACKFILLED}")
         assert run["run_type"] == "backfill"
         tasks = api.get(f"/dags/{NIGHTLY}/dagRuns/{run['dag_run_id']}/taskInstances").json()
         states = {ti["task_id"]: ti["state"] for ti in tasks["task_instances"]}
@@ -173,4 +157,4 @@ def test_make_airflow_shows_the_demo_night_and_its_scheduler_backfills_any_date(
         except subprocess.TimeoutExpired:
             os.killpg(ui.pid, signal.SIGKILL)
             raise
-    assert _wait_for(lambda: not _components_of(home), 60, "every component stopped") is True
+    assert wait_for(lambda: not _components_of(home), 60, "every component stopped") is True

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 from next_steps.airflow.dag_defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS
 from next_steps.sample.generator import generate_nights
 
-from airflow_stack import AIRFLOW, ROOT, AirflowStack
+from airflow_stack import AIRFLOW, ROOT, AirflowStack, wait_for
 from conftest import dags_test_env
 
 pytestmark = pytest.mark.slow
@@ -36,16 +35,6 @@ NIGHTLY, DELIVERY = "next_steps_nightly", "next_steps_delivery"
 # unpaused; the backfill creates its run first, so the scheduler does not add another
 LAST = datetime.now(UTC).date() - timedelta(days=1)
 NIGHTS = [LAST - timedelta(days=2), LAST - timedelta(days=1), LAST]
-
-
-def _wait_until(condition, timeout: float, what: str, stack: AirflowStack):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(3)
-    raise AssertionError(f"{what} not within {timeout} s\n{stack.logs()}")
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +76,7 @@ def stack(tmp_path_factory):
                 for night in NIGHTS
             )
 
-        _wait_until(delivered, 600, "every night delivered", stack)
+        wait_for(delivered, 600, "every night delivered", stack.logs)
         yield stack
     finally:
         stack.close()

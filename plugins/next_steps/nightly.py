@@ -132,7 +132,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     :class:`~next_steps.errors.WarehouseBusy`.
     """
     from next_steps.build import warehouse, warehouse_lease
-    from next_steps.ingest import load
+    from next_steps.ingest import load, quarantine, schema
 
     settings = settings or Settings.from_env()
     warehouse_lease.take(settings.warehouse_lease, night, settings.warehouse_lease_stale_after)
@@ -143,7 +143,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
         settings.working_warehouse, memory_limit=settings.duckdb_memory_limit
     )
     try:
-        load.ensure_schema(connection)
+        schema.ensure_schema(connection)
         connection.execute("begin transaction")
         load.prepare_reference_tables(connection, night, rates)
         for spec in EXPORT_FILES:
@@ -174,7 +174,7 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
                 loaded.rows_held,
                 loaded.rows_flagged,
             )
-        load.write_quarantine_files(connection, night, settings.quarantine_folder(night))
+        quarantine.write_quarantine_files(connection, night, settings.quarantine_folder(night))
         write_private_json(
             settings.run_folder(night) / "load_audit.json",
             {name: file_load.__dict__ for name, file_load in loads.items()},

@@ -19,10 +19,10 @@ import duckdb
 import pytest
 import yaml
 
-from next_steps.ingest.load import ensure_schema
+from next_steps.ingest.schema import ensure_schema
 from next_steps.publish.outreach import FILE_COLUMNS
 
-from conftest import DBT_PROJECT_DIR, DbtWarehouse, _dbt_failures
+from conftest import DBT_PROJECT_DIR, DbtWarehouse, _dbt_failures, insert_raw
 
 NIGHT_1 = "2024-06-30"  # window (2023-06-30, 2024-06-30]
 NIGHT_2 = "2024-07-31"  # window (2023-07-31, 2024-07-31]
@@ -130,43 +130,15 @@ ORDER_LINES_NIGHT_2 = [
 
 
 def _load_export(con: duckdb.DuckDBPyConnection, night: str, accounts, orders, order_lines) -> None:
-    """Insert one export night the way the loader does (line 1 is the header)."""
-    for line, row in enumerate(accounts, start=2):
-        con.execute(
-            "insert into raw.accounts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [night, line, *row],
-        )
-    for line, (
-        order_id,
-        account_id,
-        ordered,
-        order_type,
-        status,
-        currency,
-        total,
-        updated,
-    ) in enumerate(orders, start=2):
-        con.execute(
-            "insert into raw.orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                night,
-                line,
-                order_id,
-                account_id,
-                ordered,
-                order_type,
-                status,
-                currency,
-                Decimal(total),
-                Decimal(total),
-                updated,
-            ],
-        )
-    for line, (order_id, line_number, sku, quantity, unit_price) in enumerate(order_lines, start=2):
-        con.execute(
-            "insert into raw.order_lines values (?, ?, ?, ?, ?, ?, ?)",
-            [night, line, order_id, line_number, sku, quantity, Decimal(unit_price)],
-        )
+    """Insert one export night the way the loader does (orders: volume = total)."""
+    insert_raw(con, "accounts", night, accounts)
+    insert_raw(
+        con,
+        "orders",
+        night,
+        [(*order[:6], Decimal(order[6]), Decimal(order[6]), order[7]) for order in orders],
+    )
+    insert_raw(con, "order_lines", night, [(*line[:4], Decimal(line[4])) for line in order_lines])
 
 
 def write_raw_warehouse(path: Path) -> None:

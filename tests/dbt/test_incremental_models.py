@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from next_steps.ingest.load import ensure_schema
+from next_steps.ingest.schema import ensure_schema
 
 from conftest import DbtWarehouse
 

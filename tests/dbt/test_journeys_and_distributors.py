@@ -25,9 +25,9 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from next_steps.ingest.load import ensure_schema
+from next_steps.ingest.schema import ensure_schema
 
-from conftest import DbtWarehouse
+from conftest import DbtWarehouse, insert_raw
 
 NIGHT_1 = "2024-06-30"  # window (2023-06-30, 2024-06-30]; dormant when no volume after 2024-03-30
 NIGHT_2 = "2024-07-31"  # window (2023-07-31, 2024-07-31]; dormant when no volume after 2024-04-30
@@ -75,20 +75,14 @@ NEW_MARTS = ("journey_stages", "journey_transitions", "distributor_segments", "s
 
 
 def _load_export(con: duckdb.DuckDBPyConnection, night: str, accounts, orders) -> None:
-    """Insert one export night the way the loader does (line 1 is the header)."""
-    for line, row in enumerate(accounts, start=2):
-        con.execute(
-            "insert into raw.accounts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [night, line, *row],
-        )
-    for line, (order_id, account_id, ordered, status, total, volume, updated) in enumerate(
-        orders, start=2
-    ):
-        con.execute(
-            "insert into raw.orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                night,
-                line,
+    """Insert one export night the way the loader does (standard orders in USD)."""
+    insert_raw(con, "accounts", night, accounts)
+    insert_raw(
+        con,
+        "orders",
+        night,
+        [
+            (
                 order_id,
                 account_id,
                 ordered,
@@ -98,8 +92,10 @@ def _load_export(con: duckdb.DuckDBPyConnection, night: str, accounts, orders) -
                 Decimal(total),
                 Decimal(volume),
                 updated,
-            ],
-        )
+            )
+            for order_id, account_id, ordered, status, total, volume, updated in orders
+        ],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,9 @@
 """Load a validated night into the working copy of the DuckDB warehouse, one transaction
 per night.
 
-Tables written here (dbt reads ``raw`` through sources; ``ops`` is for operators):
+Tables written here (created by :mod:`next_steps.ingest.schema`; dbt reads ``raw`` through
+sources; ``ops`` is for operators, and :mod:`next_steps.ingest.quarantine` writes
+``ops.quarantined_rows`` out as files):
 
 - ``raw.accounts``, ``raw.orders``, ``raw.order_lines``: the export's rows, typed, with
   ``export_date`` and ``source_line``.  Loading night D first deletes night D's rows, so a
@@ -25,20 +27,15 @@ return (flag :func:`formula_like_flag`, naming the column).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.ingest.contract import ACCOUNTS, EXPORT_FILES, ORDERS, ExportFileSpec
+from next_steps.ingest.contract import ACCOUNTS, ORDERS, ExportFileSpec
 from next_steps.ingest.row_rules import quote_identifier, quote_literal
-from next_steps.private_files import write_private
-from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql, write_rows
+from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql
 
 STAGED_SUFFIX = ".staged.parquet"
-QUARANTINE_COLUMNS = ("line_number", "reason", "raw_row")
-#: Quarantine file columns that are text (``line_number`` is a number).
-QUARANTINE_TEXT_COLUMNS = ("reason", "raw_row")
 
 
 @dataclass(frozen=True)
@@ -69,57 +66,6 @@ def formula_like_flag(column_name: str) -> str:
         f"{column_name}: {FORMULA_FLAG}: begins with =, +, -, @, a tab or a carriage return "
         "(a spreadsheet would read a formula); loaded as it is, written with a leading ' "
         "in the files people open"
-    )
-
-
-def _raw_columns_ddl(spec: ExportFileSpec) -> str:
-    columns = ["export_date DATE NOT NULL", "source_line BIGINT NOT NULL"]
-    columns += [f'"{c.name}" {c.duckdb_type}' for c in spec.columns]
-    return ", ".join(columns)
-
-
-def ensure_schema(connection) -> None:
-    connection.execute("create schema if not exists raw")
-    connection.execute("create schema if not exists ops")
-    for spec in EXPORT_FILES:
-        connection.execute(f"create table if not exists raw.{spec.name} ({_raw_columns_ddl(spec)})")
-    connection.execute(f"create table if not exists raw.held_orders ({_raw_columns_ddl(ORDERS)})")
-    connection.execute(
-        """
-        create table if not exists ops.load_audit (
-            export_date DATE NOT NULL,
-            file_name VARCHAR NOT NULL,
-            rows_read BIGINT NOT NULL,
-            rows_loaded BIGINT NOT NULL,
-            rows_quarantined BIGINT NOT NULL,
-            rows_held BIGINT NOT NULL,
-            rows_flagged BIGINT NOT NULL,
-            checks_run INTEGER,
-            checks_failed INTEGER,
-            source_path VARCHAR
-        )
-        """
-    )
-    connection.execute(
-        """
-        create table if not exists ops.quarantined_rows (
-            export_date DATE NOT NULL,
-            file_name VARCHAR NOT NULL,
-            line_number BIGINT NOT NULL,
-            reason VARCHAR NOT NULL,
-            raw_row VARCHAR
-        )
-        """
-    )
-    connection.execute(
-        """
-        create table if not exists ops.flagged_rows (
-            export_date DATE NOT NULL,
-            file_name VARCHAR NOT NULL,
-            line_number BIGINT NOT NULL,
-            flag VARCHAR NOT NULL
-        )
-        """
     )
 
 
@@ -321,36 +267,6 @@ def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
         f"select order_id from raw.orders where export_date <= {d} "
         f"union all select order_id from raw.held_orders where export_date <= {d}"
     )
-
-
-def write_quarantine_files(connection, night: date, folder: Path) -> list[Path]:
-    """Write night D's quarantined rows per file as CSV (owner and group only).
-
-    ``reason`` and ``raw_row`` are text cells: one that begins with a character a
-    spreadsheet reads as a formula gets a leading ``'`` (:mod:`next_steps.safe_csv`);
-    ``ops.quarantined_rows`` keeps the raw row as it was."""
-    rows_by_file: dict[str, list[tuple]] = {}
-    for file_name, line, reason, raw in connection.execute(
-        "select file_name, line_number, reason, raw_row from ops.quarantined_rows "
-        "where export_date = ? order by file_name, line_number",
-        [night],
-    ).fetchall():
-        rows_by_file.setdefault(file_name, []).append((line, reason, raw))
-    if folder.exists():
-        for stale in folder.glob("*.csv"):
-            stale.unlink()
-    written = []
-    for file_name, rows in rows_by_file.items():
-        target = folder / f"{file_name.split('.')[0]}__quarantined.csv"
-        temporary = target.with_suffix(".csv.tmp")
-
-        def write_file(handle, rows=rows) -> None:
-            write_rows(handle, QUARANTINE_COLUMNS, rows, QUARANTINE_TEXT_COLUMNS)
-
-        write_private(temporary, write_file)
-        os.replace(temporary, target)
-        written.append(target)
-    return written
 
 
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:

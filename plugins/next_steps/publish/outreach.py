@@ -116,8 +116,8 @@ def fetch_lists(connection, night: date) -> dict[date, NightLists]:
         "where as_of_date >= ? order by as_of_date, campaign, segment, account_id",
         [night],
     ).fetchall()
-    for as_of_date, campaign, segment, *values in rows:
-        lists.setdefault(as_of_date, {}).setdefault((campaign, segment), []).append(tuple(values))
+    for list_night, campaign, segment, *values in rows:
+        lists.setdefault(list_night, {}).setdefault((campaign, segment), []).append(tuple(values))
     return dict(sorted(lists.items()))
 
 

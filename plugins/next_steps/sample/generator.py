@@ -258,7 +258,7 @@ def _check_arguments(orders: int, seed: int, accounts: int | None) -> int:
 
 def generate_export(
     landing_dir: Path,
-    export_date: date,
+    night: date,
     orders: int,
     seed: int = 42,
     accounts: int | None = None,
@@ -266,7 +266,7 @@ def generate_export(
     *,
     progress: ProgressFn | None = None,
 ) -> dict:
-    """Write one full export night ``<landing_dir>/<export_date>/`` and return its stats.
+    """Write one full export of ``night``, ``<landing_dir>/<night>/``, and return its stats.
 
     ``orders`` is the number of order rows wanted (the result lands close to it);
     ``accounts`` defaults to orders / 10 (at least 50). An existing folder is replaced:
@@ -274,9 +274,9 @@ def generate_export(
     called after every chunk of accounts.
     """
     accounts = _check_arguments(orders, seed, accounts)
-    export_day = _days(export_date)
+    export_day = _days(night)
     plan = _calibrate(accounts, export_day, seed, orders)
-    folder = Path(landing_dir) / export_date.isoformat()
+    folder = Path(landing_dir) / night.isoformat()
     stats, _, _ = _export_pass(plan, folder, gzip, progress, None, None)
     return stats.as_dict()
 
