@@ -163,3 +163,24 @@ def test_the_readme_configuration_table_is_what_settings_does(tmp_path):
             assert getattr(defaults, name) == float(text), variable
         else:
             assert getattr(defaults, name) == text, variable
+
+
+def test_the_readme_says_where_every_seed_and_var_lives():
+    """One step from the README to any rule: every seed is in its "where each rule
+    lives" table, and dbt_project/README.md's var table gives each var its default from
+    dbt_project.yml (and names no other)."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("Where each rule lives") : readme.index("| path | what |")]
+    seeds = sorted(path.stem for path in (DBT_PROJECT / "seeds").glob("*.csv"))
+    assert [name for name in seeds if f"`{name}`" not in table] == []
+    project_vars = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]
+    dbt_readme = (DBT_PROJECT / "README.md").read_text()
+    var_table = dbt_readme[dbt_readme.index("| var | default | meaning |") :].split("\n\n")[0]
+    documented = {
+        name: cell.strip()
+        for name, cell in re.findall(r"^\| `([a-z_]+)` \| ([^|]*) \|", var_table, re.M)
+        if name != "as_of_date"  # no default on purpose: the night must be named
+    }
+    assert documented.keys() == project_vars.keys()
+    for name, value in project_vars.items():
+        assert yaml.safe_load(documented[name].strip("`")) == value, name
