@@ -20,9 +20,11 @@ import pytest
 from next_steps import nightly
 from next_steps.errors import ExportFileError, ExportNotReady
 from next_steps.ingest.contract import ACCOUNTS, ORDERS
-from next_steps.ingest.load import HELD_REASON, UNKNOWN_SPONSOR_FLAG, formula_like_flag
+from next_steps.ingest.load import UNKNOWN_SPONSOR_FLAG, formula_like_flag
 
 from conftest import account, order, write_export
+
+HELD_REASON = ORDERS.held_reason
 
 NIGHT = date(2025, 6, 30)
 

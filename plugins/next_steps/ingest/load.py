@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from next_steps.ingest.contract import ACCOUNTS, ORDERS, ExportFileSpec
+from next_steps.ingest.contract import ACCOUNTS, ExportFileSpec
 from next_steps.ingest.row_rules import quote_identifier, quote_literal
 from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql
 
@@ -54,8 +54,6 @@ class FileLoad:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
-#: The reason an order is held rather than rejected (and how the loader recognises it).
-HELD_REASON = ORDERS.held_reason
 UNKNOWN_SPONSOR_FLAG = "sponsor_id: not an account of this snapshot; account kept, sponsor unknown"
 
 
