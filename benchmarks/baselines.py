@@ -5,15 +5,18 @@
 - :func:`pandas_script`: what a user might write instead: ``read_csv`` and ``groupby``.
 
 Both follow the rules of ``shared/DESIGN.md`` (latest version of an order by
-``updated_at`` then line; purchase = completed and total > 0; window (D - 12 months, D];
-revenue converted with ``dbt_project/seeds/currency_rates.csv`` and rounded to cents per
-order, as the dbt models do) and return rows ``(segment, accounts, orders, revenue)``.
+``updated_at`` then line; purchase = completed and total > 0; the purchase window of the
+dbt var ``purchase_window_months``; the segments of the seed ``segment_bands``; revenue
+converted with ``dbt_project/seeds/currency_rates.csv`` and rounded to cents per order, as
+the dbt models do) and return rows ``(segment, accounts, orders, revenue)``. They keep
+their own arithmetic and read the rules where the pipeline reads them.
 Run as a script (``python benchmarks/baselines.py duckdb|pandas EXPORT_DIR D``) they print
 the rows as JSON, so the benchmark can time each in its own process.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from datetime import date
@@ -22,7 +25,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RATES = ROOT / "dbt_project" / "seeds" / "currency_rates.csv"
-BANDS = (("1", 1, 1), ("2-3", 2, 3), ("4-6", 4, 6), ("7-10", 7, 10), ("11+", 11, None))
+SEGMENT_BANDS = ROOT / "dbt_project" / "seeds" / "segment_bands.csv"
+
+
+def _segments() -> tuple[list[tuple[str, int, int | None]], dict[str, str]]:
+    """The seed's count bands for purchases in the window, and the segment of each other
+    purchase history (``before_window``, ``never``)."""
+    with open(SEGMENT_BANDS, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    bands = [
+        (row["segment"], int(row["min_purchases"]), int(row["max_purchases"] or 0) or None)
+        for row in rows
+        if row["purchase_history"] == "in_window"
+    ]
+    others = {
+        row["purchase_history"]: row["segment"]
+        for row in rows
+        if row["purchase_history"] != "in_window"
+    }
+    return bands, others
+
+
+def _window_months() -> int:
+    import yaml
+
+    project = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    return int(project["vars"]["purchase_window_months"])
 
 
 def _csv(export: Path, name: str) -> Path:
@@ -33,9 +61,11 @@ def _csv(export: Path, name: str) -> Path:
 def duckdb_floor(export: Path, night: date) -> list[tuple]:
     import duckdb
 
+    counted, others = _segments()
+    months = _window_months()
     bands = " ".join(
         f"when n >= {low}" + (f" and n <= {high}" if high else "") + f" then '{name}'"
-        for name, low, high in BANDS
+        for name, low, high in counted
     )
     query = f"""
     with orders as (
@@ -56,16 +86,17 @@ def duckdb_floor(export: Path, night: date) -> list[tuple]:
     ),
     per_account as (
         select a.account_id,
-               count(p.day) filter (where p.day > date '{night}' - interval 12 month
+               count(p.day) filter (where p.day > date '{night}' - interval {months} month
                                     and p.day <= date '{night}') as n,
-               coalesce(sum(p.revenue) filter (where p.day > date '{night}' - interval 12 month
+               coalesce(sum(p.revenue) filter (where p.day > date '{night}' - interval {months} month
                                                and p.day <= date '{night}'), 0) as revenue,
                count(p.day) filter (where p.day <= date '{night}') as ever
         from read_csv(?, header = true, all_varchar = true) as a
         left join purchases as p using (account_id)
         group by a.account_id
     )
-    select case when n = 0 and ever > 0 then 'lapsed' when n = 0 then 'no_purchase'
+    select case when n = 0 and ever > 0 then '{others["before_window"]}'
+                when n = 0 then '{others["never"]}'
                 {bands} end as segment,
            count(*) as accounts, sum(n) as orders, sum(revenue) as revenue
     from per_account group by 1 order by 1
@@ -99,7 +130,8 @@ def pandas_script(export: Path, night: date) -> list[tuple]:
         (Decimal(t) * Decimal(r)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         for t, r in zip(purchases["order_total"], purchases["rate_to_reporting"])
     ]
-    start = (pd.Timestamp(night) - pd.DateOffset(months=12)).date()
+    counted, others = _segments()
+    start = (pd.Timestamp(night) - pd.DateOffset(months=_window_months())).date()
     window = purchases[purchases["day"] > start]
     per_account = accounts.set_index("account_id")
     per_account["n"] = window.groupby("account_id").size()
@@ -113,8 +145,8 @@ def pandas_script(export: Path, night: date) -> list[tuple]:
     def segment(row) -> str:
         n = int(row["n"])
         if n == 0:
-            return "lapsed" if row["ever"] > 0 else "no_purchase"
-        return next(name for name, low, high in BANDS if n >= low and (high is None or n <= high))
+            return others["before_window"] if row["ever"] > 0 else others["never"]
+        return next(name for name, low, high in counted if n >= low and (high is None or n <= high))
 
     per_account["segment"] = per_account.apply(segment, axis=1)
     summary = per_account.groupby("segment").agg(
