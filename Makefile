@@ -21,19 +21,21 @@ DEMO_DATE ?= $(shell date -u -d yesterday +%F)
 DEMO_ORDERS ?= 100000
 DEMO_SEED ?= 42
 SIZES ?= 100000,1000000,10000000
+NIGHTS ?= 365
+YEAR_ORDERS ?= 1000000
 
 # Values a user may set on the command line reach the recipes only through the
 # environment, and the recipes quote them ("$$DATE"): make never pastes one into a
 # shell command line, so no value is ever interpreted by a shell.
 # A value from the command line or the environment is kept as typed (make would otherwise
 # expand a `$(...)` in it, `$(shell ...)` included).
-USER_VARIABLES := PYTHON DATE DEMO_DATE DEMO_ORDERS DEMO_SEED SIZES AIRFLOW_PORT \
+USER_VARIABLES := PYTHON DATE DEMO_DATE DEMO_ORDERS DEMO_SEED SIZES NIGHTS YEAR_ORDERS AIRFLOW_PORT \
 	NEXT_STEPS_DATA_DIR AIRFLOW_HOME
 $(foreach name,$(USER_VARIABLES),$(if $(filter command environment,$(firstword $(origin $(name)))),\
 	$(eval override $(name) := $$(value $(name)))))
 export $(USER_VARIABLES)
 
-.PHONY: help install browser demo generate run airflow test check lint bench docs clean
+.PHONY: help install browser demo generate run airflow test check lint bench bench-year docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -87,6 +89,9 @@ browser:
 
 bench: install ## time whole nights against DuckDB and pandas baselines: make bench SIZES=1000000
 	$(BIN)/python benchmarks/run_bench.py --sizes "$$SIZES" --write docs/benchmarks.md
+
+bench-year: install ## a year of nights: time and disk per night: make bench-year NIGHTS=30 YEAR_ORDERS=100000
+	$(BIN)/python benchmarks/run_year.py --nights "$$NIGHTS" --orders "$$YEAR_ORDERS" --write docs/benchmarks.md
 
 docs: install ## dbt docs and Great Expectations data docs into data/docs (NEXT_STEPS_DATA_DIR)
 	$(BIN)/python -m next_steps.publish.docs

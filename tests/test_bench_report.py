@@ -45,3 +45,34 @@ def test_smaller_runs_are_not_judged_against_the_targets():
     verdicts = _verdicts(report)
     assert verdicts["full night, 100,000 orders"] == "not judged below 10,000,000 orders"
     assert "yes" not in verdicts.values()
+
+
+def test_the_year_report_samples_the_nights_and_states_both_targets():
+    import run_year
+
+    rows = [
+        {
+            "night": n,
+            "date": f"2025-07-{n:02d}",
+            "seconds": 10.0 + n,
+            "peak_mib": 500.0,
+            "warehouse_bytes": n * 2**20,
+            "kept_bytes": (100 + 10 * n) * 2**20,
+        }
+        for n in range(1, 31)
+    ]
+    result = {"orders": 100_000, "nights": 30, "floor": 2.0, "rows": rows}
+    report = run_year.report(result)
+    table = [
+        line for line in report.splitlines() if line.startswith("| ") and "night |" not in line
+    ]
+    nights = [int(line.split(" | ")[0].strip("| ")) for line in table]
+    assert nights[:2] == [1, 2] and nights[-1] == 30 and len(nights) <= 13
+    # night 30 / night 2 = 40 / 12; kept 400 / 110 MiB; 10 MiB a night
+    assert "3.33 x the time" in report and "3.64 x night 1" in report
+    assert (
+        "10.0 MiB more per night" in report and "floor of night 1 in the same run: 2.0 s" in report
+    )
+    svg = run_year.chart(result)
+    assert svg.count("<polyline") == 2 and svg.startswith("<svg")
+    assert len(svg.split('points="')[1].split('"')[0].split()) == 30

@@ -1,0 +1,213 @@
+"""``make bench-year``: a year of nights, to show how a night's cost grows with history.
+
+The generator writes a history of ``--orders`` orders (about one account per ten orders)
+and then ``--nights`` - 1 daily delta exports (that day's new and changed orders, new
+accounts, accounts changing type, status, opt-in and autoship). Every night then runs
+whole, one process each (``nightly.run_night``, every step of the DAG in order), and the
+bench records its wall time and peak memory, the warehouse file's size and everything on
+disk a night keeps (the data folder without the landing exports). The bare-DuckDB floor
+(``benchmarks/baselines.py``: one query over night 1's CSV files) is timed in the same
+run, so each night's time can be read as a multiple of it.
+
+    python benchmarks/run_year.py --nights 365 --orders 1000000 [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from run_bench import ROOT, timed
+
+FIRST = date(2025, 6, 30)
+START, END = "<!-- bench-year:start -->", "<!-- bench-year:end -->"
+CHART = ROOT / "docs" / "bench_year.svg"
+MIB = 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def kept_bytes(data: Path) -> int:
+    """Everything on disk a night keeps: the data folder without the landing exports."""
+    return sum(_size(child) for child in data.iterdir() if child.name != "landing")
+
+
+def run_year(data: Path, nights: int, orders: int) -> dict:
+    env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
+    print(f"generating {nights} nights on {orders:,} orders ...", file=sys.stderr, flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "next_steps.sample.generator",
+            "--landing",
+            str(data / "landing"),
+            "--date",
+            FIRST.isoformat(),
+            "--orders",
+            str(orders),
+            "--seed",
+            "42",
+            "--nights",
+            str(nights),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+    floor, _, _ = timed(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "baselines.py"),
+            "duckdb",
+            str(data / "landing" / FIRST.isoformat()),
+            FIRST.isoformat(),
+        ],
+        env,
+    )
+    rows = []
+    for index in range(nights):
+        night = FIRST + timedelta(days=index)
+        code = (
+            "from datetime import date; from next_steps import nightly; "
+            f"nightly.run_night(date.fromisoformat('{night}'), 'year')"
+        )
+        seconds, peak, _ = timed([sys.executable, "-c", code], env)
+        row = {
+            "night": index + 1,
+            "date": night.isoformat(),
+            "seconds": seconds,
+            "peak_mib": peak,
+            "warehouse_bytes": _size(data / "warehouse.duckdb"),
+            "kept_bytes": kept_bytes(data),
+        }
+        rows.append(row)
+        print(
+            f"  night {row['night']:>3} {seconds:7.1f} s {peak:7.0f} MiB  warehouse "
+            f"{row['warehouse_bytes'] / MIB:8.1f} MiB  kept {row['kept_bytes'] / MIB:8.1f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {"orders": orders, "nights": nights, "floor": floor, "rows": rows}
+
+
+def sampled(rows: list[dict]) -> list[dict]:
+    """Nights 1 and 2, about ten between, and the last."""
+    step = max(1, len(rows) // 10)
+    keep = {0, 1, len(rows) - 1, *range(step - 1, len(rows), step)}
+    return [row for index, row in enumerate(rows) if index in keep]
+
+
+def report(result: dict) -> str:
+    rows, floor = result["rows"], result["floor"]
+    first, last = rows[0], rows[-1]
+    second = rows[1] if len(rows) > 1 else first
+    growth = (last["kept_bytes"] - first["kept_bytes"]) / max(1, len(rows) - 1)
+    lines = [
+        f"{result['nights']} nights on {result['orders']:,} orders of history "
+        f"(`make bench-year NIGHTS={result['nights']} YEAR_ORDERS={result['orders']}`); "
+        f"bare-DuckDB floor of night 1 in the same run: {floor:.1f} s.",
+        "",
+        "| night | wall | x floor | peak memory | warehouse file | kept on disk |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {row['night']} | {row['seconds']:.1f} s | {row['seconds'] / floor:.1f} | "
+        f"{row['peak_mib']:.0f} MiB | {row['warehouse_bytes'] / MIB:.1f} MiB | "
+        f"{row['kept_bytes'] / MIB:.1f} MiB |"
+        for row in sampled(rows)
+    ]
+    lines += [
+        "",
+        f"Night {last['night']} / night {second['night']}: "
+        f"{last['seconds'] / second['seconds']:.2f} x the time (issue #15's target: at most "
+        f"1.25). Kept on disk after night {last['night']}: "
+        f"{last['kept_bytes'] / first['kept_bytes']:.2f} x night 1 (target: at most 3), "
+        f"{growth / MIB:.1f} MiB more per night. Chart: `docs/bench_year.svg`.",
+    ]
+    return "\n".join(lines)
+
+
+def chart(result: dict, width: int = 720, height: int = 260) -> str:
+    """Wall time (left scale) and bytes kept on disk (right scale) per night, as SVG."""
+    rows = result["rows"]
+    left, right, top, bottom = 56, 64, 24, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    max_s = max(row["seconds"] for row in rows) or 1.0
+    max_b = max(row["kept_bytes"] for row in rows) or 1
+
+    def x(index: int) -> float:
+        return left + plot_w * (index / max(1, len(rows) - 1))
+
+    def line(values: list[float], top_value: float) -> str:
+        return " ".join(
+            f"{x(i):.1f},{top + plot_h * (1 - value / top_value):.1f}"
+            for i, value in enumerate(values)
+        )
+
+    seconds = line([row["seconds"] for row in rows], max_s)
+    kept = line([row["kept_bytes"] for row in rows], max_b)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
+        f"<title>{result['nights']} nights on {result['orders']:,} orders</title>"
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+        'stroke="#ccc"/>'
+        f'<polyline points="{seconds}" fill="none" stroke="#2f6f9f" stroke-width="1.5"/>'
+        f'<polyline points="{kept}" fill="none" stroke="#e39b2d" stroke-width="1.5"/>'
+        f'<text x="{left}" y="{top - 8}" fill="#2f6f9f">wall time per night '
+        f"(max {max_s:.0f} s)</text>"
+        f'<text x="{left + plot_w}" y="{top - 8}" fill="#e39b2d" text-anchor="end">kept on '
+        f"disk (max {max_b / MIB:.0f} MiB)</text>"
+        f'<text x="{left}" y="{height - 10}">night 1</text>'
+        f'<text x="{left + plot_w}" y="{height - 10}" text-anchor="end">night '
+        f"{len(rows)}</text></svg>\n"
+    )
+
+
+def write_section(path: Path, text: str) -> None:
+    document = path.read_text(encoding="utf-8")
+    if START in document:
+        before, rest = document.split(START, 1)
+        document = before + START + "\n" + text + "\n" + END + rest.split(END, 1)[1]
+    else:
+        document += f"\n## make bench-year\n\n{START}\n{text}\n{END}\n"
+    path.write_text(document, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nights", type=int, default=365)
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--write", type=Path, default=None, help="markdown file to update")
+    args = parser.parse_args(argv)
+    if args.nights < 2 or args.orders < 1:
+        parser.error("--nights must be at least 2 and --orders at least 1")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="next_steps_year_"))
+    data = workdir / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    result = run_year(data, args.nights, args.orders)
+    text = report(result)
+    print(text)
+    if args.write:
+        write_section(args.write, text)
+        CHART.write_text(chart(result), encoding="utf-8")
+    shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
