@@ -47,10 +47,9 @@ def _segments() -> tuple[list[tuple[str, int, int | None]], dict[str, str]]:
 
 
 def _window_months() -> int:
-    import yaml
+    from next_steps.config import dbt_var_default
 
-    project = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())
-    return int(project["vars"]["purchase_window_months"])
+    return int(dbt_var_default(ROOT / "dbt_project", "purchase_window_months"))
 
 
 def _csv(export: Path, name: str) -> Path:

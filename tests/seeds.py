@@ -11,7 +11,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-import yaml
+from next_steps.config import dbt_var_default
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -29,10 +29,9 @@ def setting(seed_name: str, column: str) -> int:
     return int(row[column])
 
 
-@cache
 def project_var(name: str):
     """The default of a dbt var (the ``vars:`` of ``dbt_project.yml``)."""
-    return yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"][name]
+    return dbt_var_default(DBT_PROJECT, name)
 
 
 def months_before(night: date, months: int) -> date:

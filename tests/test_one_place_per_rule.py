@@ -3,7 +3,6 @@ fail when a second copy appears."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -101,16 +100,12 @@ def _dbt_contract_values() -> dict[str, list[str]]:
 def test_the_dbt_copy_of_the_export_enums_is_the_suites():
     """dbt cannot read the suites, so its one copy of the enums (the macro behind the
     generic test `in_export_contract`) must say what the suites say, in their order."""
-    from next_steps.ingest.contract import EXPORT_FILES, value_set
+    from next_steps.ingest.contract import EXPORT_FILES, load_suite_json
 
     suites = {
-        f"{spec.name}.{expectation['kwargs']['column']}": list(
-            value_set(spec, expectation["kwargs"]["column"])
-        )
+        f"{spec.name}.{expectation['kwargs']['column']}": expectation["kwargs"]["value_set"]
         for spec in EXPORT_FILES
-        for expectation in json.loads(
-            (ROOT / "expectations" / f"{spec.suite_name}.json").read_text()
-        )["expectations"]
+        for expectation in load_suite_json(ROOT / "expectations", spec.suite_name)["expectations"]
         if expectation["type"] == "expect_column_values_to_be_in_set"
         and expectation["kwargs"]["value_set"] != ["true", "false"]
     }

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from next_steps.errors import ChecksDisagree
 from next_steps.ingest import row_rules, validation
-from next_steps.ingest.contract import ACCOUNTS, EXPORT_FILES, ORDERS
+from next_steps.ingest.contract import ACCOUNTS, EXPORT_FILES, ORDERS, load_suite_json
 from next_steps.ingest.exports import read_export_file, read_into_duckdb
 
 from conftest import account, order, write_csv
@@ -28,7 +28,7 @@ SUITE_VALUE_RULES = {
     spec.name: [
         rule
         for rule in row_rules.compile_suite(
-            validation.load_suite_json(EXPECTATIONS, spec.suite_name), spec.name
+            load_suite_json(EXPECTATIONS, spec.suite_name), spec.name
         )
         if rule.expectation in row_rules.VALUE_RULES
     ]
@@ -123,9 +123,7 @@ def test_sql_rules_agree_with_python_on_any_text(values):
 def test_duplicates_fail_every_row_that_shares_the_key():
     (rule,) = [
         r
-        for r in row_rules.compile_suite(
-            validation.load_suite_json(EXPECTATIONS, "orders"), "orders"
-        )
+        for r in row_rules.compile_suite(load_suite_json(EXPECTATIONS, "orders"), "orders")
         if r.expectation == "expect_compound_columns_to_be_unique"
     ]
     rows = [("O1", "t1"), ("O1", "t2"), ("O1", "t1"), ("", ""), ("", ""), ("O2", "t1")]

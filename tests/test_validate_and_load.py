@@ -16,9 +16,9 @@ import pytest
 from next_steps import nightly
 from next_steps.build import warehouse
 from next_steps.errors import ExportFileError
-from next_steps.ingest.contract import EXPORT_FILES, ORDERS
+from next_steps.ingest.contract import EXPORT_FILES, ORDERS, load_suite_json
 from next_steps.ingest.load import UNKNOWN_SPONSOR_FLAG, formula_like_flag
-from next_steps.ingest.validation import load_suite_json, validate_file
+from next_steps.ingest.validation import validate_file
 
 from conftest import account, order, write_export
 

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,7 @@ def _number(env: Mapping[str, str], name: str, default: float, whole: bool = Fal
     return number
 
 
+@cache
 def dbt_var_default(dbt_project_dir: Path, name: str):
     """The default of a dbt var: the ``vars:`` of ``dbt_project.yml``, its only place."""
     import yaml

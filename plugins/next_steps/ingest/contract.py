@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from next_steps.config import PROJECT_ROOT
 
@@ -177,11 +178,19 @@ def header(spec: ExportFileSpec) -> bytes:
     return (",".join(spec.column_names) + "\n").encode()
 
 
+def load_suite_json(expectations_dir: Path, suite_name: str) -> dict[str, Any]:
+    """A Great Expectations suite of ``expectations_dir`` as its JSON."""
+    path = expectations_dir / f"{suite_name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"Expectation suite {path} does not exist.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 @cache
 def value_set(spec: ExportFileSpec, column: str, suites_dir: Path = SUITES_DIR) -> tuple[str, ...]:
     """The values ``column`` of ``spec`` may take, from its suite's
     ``expect_column_values_to_be_in_set`` (in the suite's order)."""
-    suite = json.loads((suites_dir / f"{spec.suite_name}.json").read_text(encoding="utf-8"))
+    suite = load_suite_json(suites_dir, spec.suite_name)
     (values,) = [
         expectation["kwargs"]["value_set"]
         for expectation in suite["expectations"]

@@ -18,7 +18,6 @@ counts of every check over all rows, and Great Expectations' result for the samp
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from next_steps.errors import ChecksDisagree, ExportFileError
-from next_steps.ingest.contract import ExportFileSpec
+from next_steps.ingest.contract import ExportFileSpec, load_suite_json
 from next_steps.ingest.exports import drop_rows, read_into_duckdb
 from next_steps.ingest.row_rules import (
     TABLE_LEVEL,
@@ -60,13 +59,6 @@ class FileValidation:
     @property
     def checks_failed(self) -> int:
         return sum(1 for check in self.checks if not check["success"])
-
-
-def load_suite_json(expectations_dir: Path, suite_name: str) -> dict[str, Any]:
-    path = expectations_dir / f"{suite_name}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"Expectation suite {path} does not exist.")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @cache
