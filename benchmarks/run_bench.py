@@ -86,7 +86,9 @@ def pipeline_summary(data: Path) -> list[tuple]:
     return [(s, a, o, Decimal(str(r))) for s, a, o, r in rows]
 
 
-def generate(data: Path, orders: int) -> float:
+def generate(data: Path, orders: int, first: date = NIGHT, nights: int = 2) -> float:
+    """The generator's history of ``orders`` orders on night ``first`` and the delta
+    nights after it, into ``data/landing``; returns the seconds it took."""
     started = time.perf_counter()
     subprocess.run(
         [
@@ -96,13 +98,13 @@ def generate(data: Path, orders: int) -> float:
             "--landing",
             str(data / "landing"),
             "--date",
-            NIGHT.isoformat(),
+            first.isoformat(),
             "--orders",
             str(orders),
             "--seed",
             "42",
             "--nights",
-            "2",
+            str(nights),
         ],
         check=True,
         stdout=subprocess.DEVNULL,

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from run_bench import ROOT, timed
+from run_bench import ROOT, generate, timed
 
 FIRST = date(2025, 6, 30)
 START, END = "<!-- bench-year:start -->", "<!-- bench-year:end -->"
@@ -45,26 +44,7 @@ def kept_bytes(data: Path) -> int:
 def run_year(data: Path, nights: int, orders: int) -> dict:
     env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
     print(f"generating {nights} nights on {orders:,} orders ...", file=sys.stderr, flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "next_steps.sample.generator",
-            "--landing",
-            str(data / "landing"),
-            "--date",
-            FIRST.isoformat(),
-            "--orders",
-            str(orders),
-            "--seed",
-            "42",
-            "--nights",
-            str(nights),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env=env,
-    )
+    generate(data, orders, FIRST, nights)
     floor, _, _ = timed(
         [
             sys.executable,
