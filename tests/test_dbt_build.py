@@ -38,7 +38,11 @@ def loaded_night(settings: Settings) -> Settings:
 def test_build_keeps_run_results_per_night(loaded_night):
     statuses = nightly.build_models(NIGHT, loaded_night)
     assert statuses.get("success", 0) + statuses.get("pass", 0) > 50
-    results = json.loads((loaded_night.run_folder(NIGHT) / "dbt" / "run_results.json").read_text())
+    night_dbt = loaded_night.run_folder(NIGHT) / "dbt"
+    results = json.loads((night_dbt / "run_results.json").read_text())
+    # the night keeps its results and log; dbt's target folder is one for all nights
+    assert sorted(path.name for path in night_dbt.iterdir()) == ["dbt.log", "run_results.json"]
+    assert (loaded_night.dbt_target_dir / "manifest.json").exists()
     statuses_kept = {result["status"] for result in results["results"]}
     assert statuses_kept <= {"success", "pass", "no-op"}
     assert any(r["unique_id"] == "model.next_steps.segment_summary" for r in results["results"])

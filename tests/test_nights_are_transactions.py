@@ -19,6 +19,7 @@ import pytest
 
 from next_steps import nightly
 from next_steps.config import Settings
+from next_steps.errors import NightFailed
 from next_steps.publish import outreach
 from next_steps.sample.generator import generate_nights
 
@@ -235,3 +236,20 @@ def test_bi_readers_are_never_refused_and_never_see_half_a_night(tmp_path_factor
     assert [row[0] for row in one_night] == [FIRST]
     assert [row[0] for row in two_nights] == [FIRST, SECOND]
     assert all(row[1] == 7 for row in two_nights)
+
+
+def test_a_published_night_keeps_no_copy_of_its_rows_and_says_how_to_reload(
+    tmp_path_factory, landing
+):
+    settings = _data_dir(tmp_path_factory, landing, "published")
+    nightly.run_night(FIRST, "run", settings)
+    staged = settings.run_folder(FIRST) / "staged"
+    assert sorted(p.name for p in staged.iterdir()) == [
+        "accounts.meta.json",
+        "order_lines.meta.json",
+        "orders.meta.json",
+    ]
+    with pytest.raises(NightFailed, match="re-run the night from validate_export"):
+        nightly.run_night(FIRST, "run", settings, only=("wait_for_warehouse", "load_warehouse"))
+    # the failed load gave the warehouse back: the whole night runs again
+    nightly.run_night(FIRST, "run", settings)

@@ -141,5 +141,12 @@ class Settings:
         return self.quarantine_dir / night.isoformat()
 
     def run_folder(self, night: date) -> Path:
-        """Validation results, staged rows and dbt's run results of one night."""
+        """Validation results, staged rows (until the night is published), dbt's run
+        results and log of one night."""
         return self.runs_dir / night.isoformat()
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder, one for every night (compiled SQL, manifest, the partial
+        parse the next build starts from): a night keeps only its run results and log."""
+        return self.runs_dir / "dbt_target"

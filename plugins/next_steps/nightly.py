@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,8 +28,21 @@ from next_steps.private_files import DIR_MODE, FILE_MODE, write_private_json
 log = logging.getLogger(__name__)
 
 
+META_SUFFIX = ".meta.json"
+
+
 def _staged_path(settings: Settings, night: date, name: str) -> Path:
     return settings.run_folder(night) / "staged" / f"{name}{STAGED_SUFFIX}"
+
+
+def _remove_staged_rows(settings: Settings, night: date) -> None:
+    """Once the night is published its staged rows are in the warehouse: a copy of
+    them per night would only keep personal data and grow with history.  What was
+    staged (``*.meta.json``) stays, so a re-run of load alone says what to do."""
+    staged_dir = settings.run_folder(night) / "staged"
+    for path in staged_dir.glob(f"*{STAGED_SUFFIX}"):
+        path.unlink()
+    shutil.rmtree(staged_dir / "duckdb_spill", ignore_errors=True)
 
 
 def find_export(night: date, settings: Settings | None = None) -> dict[str, Any]:
@@ -53,7 +67,7 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
     staged_dir = settings.run_folder(night) / "staged"
     staged_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     staged_dir.chmod(DIR_MODE)  # staged rows hold personal data
-    for stale in staged_dir.glob(f"*{STAGED_SUFFIX}"):
+    for stale in [*staged_dir.glob(f"*{STAGED_SUFFIX}"), *staged_dir.glob(f"*{META_SUFFIX}")]:
         stale.unlink()
     spill = staged_dir / "duckdb_spill"
     summary: dict[str, Any] = {}
@@ -76,7 +90,7 @@ def validate_export(night: date, settings: Settings | None = None) -> dict[str, 
             )
             target.chmod(FILE_MODE)
             write_private_json(
-                staged_dir / f"{spec.name}.meta.json",
+                staged_dir / f"{spec.name}{META_SUFFIX}",
                 {
                     "file_name": path.name,
                     "source_path": str(path),
@@ -148,11 +162,18 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
         load.prepare_reference_tables(connection, night, rates)
         for spec in EXPORT_FILES:
             staged = _staged_path(settings, night, spec.name)
-            if not staged.exists():
+            meta_path = staged.with_name(f"{spec.name}{META_SUFFIX}")
+            if not meta_path.exists():
                 # An optional file absent tonight: tonight has none of its rows.
                 load.forget_file(connection, spec, night)
                 continue
-            meta = json.loads(staged.with_name(f"{spec.name}.meta.json").read_text())
+            if not staged.exists():
+                raise NightFailed(
+                    f"The staged rows of {meta_path.name.removesuffix(META_SUFFIX)} for "
+                    f"{night} were removed when the night was published: re-run the night "
+                    "from validate_export."
+                )
+            meta = json.loads(meta_path.read_text())
             loaded = load.load_file(
                 connection,
                 spec,
@@ -309,6 +330,7 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
         warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
     path.unlink(missing_ok=True)
     warehouse_lease.give_back(settings.warehouse_lease, night)
+    _remove_staged_rows(settings, night)
     log.info(
         "Published night %s: the warehouse %s and the outreach folder %s",
         night,

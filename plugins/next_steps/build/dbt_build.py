@@ -3,8 +3,10 @@
 One invocation builds and tests every model (DuckDB admits a single writer, so splitting
 models into Airflow tasks would only add start-up time).  dbt's unit tests are left out:
 they check the models' logic on fixed fixtures, not the night's data, so they give the
-same answer every night; the test suite runs them (``tests/dbt``).  The night's run results,
-manifest and dbt log are kept under ``<runs>/<YYYY-MM-DD>/dbt/``.  When a model or test
+same answer every night; the test suite runs them (``tests/dbt``).  The night's run results
+and dbt log are kept under ``<runs>/<YYYY-MM-DD>/dbt/``; dbt's target folder (compiled SQL,
+manifest, partial parse) is one for all nights (``Settings.dbt_target_dir``), so a year of
+nights does not keep 365 copies of it.  When a model or test
 errors or fails, :class:`~next_steps.errors.DbtBuildFailed` names every one of them.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,7 +39,6 @@ class DbtBuildReport:
 
 
 def dbt_args(settings: Settings, night: date, command: str = "build") -> list[str]:
-    target = settings.run_folder(night) / "dbt"
     variables: dict[str, Any] = {
         "as_of_date": night.isoformat(),
         "reporting_currency": settings.reporting_currency,
@@ -48,9 +50,9 @@ def dbt_args(settings: Settings, night: date, command: str = "build") -> list[st
         "--profiles-dir",
         str(settings.dbt_project_dir),
         "--target-path",
-        str(target),
+        str(settings.dbt_target_dir),
         "--log-path",
-        str(target),
+        str(run_results_path(settings, night).parent),
         "--vars",
         json.dumps(variables, sort_keys=True),
         "--no-use-colors",
@@ -95,8 +97,20 @@ def invoke_dbt(warehouse: Path, arguments: list[str]):
             os.environ["NEXT_STEPS_WAREHOUSE"] = previous
 
 
+def run_results_path(settings: Settings, night: date) -> Path:
+    """The night's copy of dbt's ``run_results.json`` (beside its ``dbt.log``)."""
+    return settings.run_folder(night) / "dbt" / "run_results.json"
+
+
 def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
+    kept = run_results_path(settings, night)
+    written = settings.dbt_target_dir / "run_results.json"
+    for stale in (kept, written):  # never an earlier night's results as tonight's
+        stale.unlink(missing_ok=True)
     outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night))
+    if written.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(written, kept)
 
     report = DbtBuildReport()
     results = getattr(outcome.result, "results", None) or []
@@ -116,7 +130,7 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
         listed = "\n  ".join(report.failures) or "(no node result; see the dbt log)"
         raise DbtBuildFailed(
             f"dbt build for {night} failed ({len(report.failures)} model(s)/test(s)):\n  {listed}\n"
-            f"Run results: {settings.run_folder(night) / 'dbt' / 'run_results.json'}"
+            f"Run results: {kept}"
         )
     log.info("dbt build for %s passed: %s", night, report.statuses)
     return report

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from next_steps.build.dbt_build import run_results_path
 from next_steps.config import Settings
 from next_steps.publish.timings import read_timings
 
@@ -133,7 +134,7 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         lift=lift,
         left_out=[(reason, int(n)) for reason, n in left_out],
         files=files,
-        tests=_dbt_results(settings.run_folder(night) / "dbt" / "run_results.json"),
+        tests=_dbt_results(run_results_path(settings, night)),
         timings=read_timings(settings, night),
     )
 
