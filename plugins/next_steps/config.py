@@ -77,6 +77,8 @@ class Settings:
     retries: int = 2
     #: how often ``wait_for_warehouse`` looks whether the warehouse is free
     warehouse_wait_seconds: float = 30.0
+    #: night folders (outreach, quarantine, runs) older than this are removed; 0 keeps all
+    keep_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +117,7 @@ class Settings:
                 env, "NEXT_STEPS_WAREHOUSE_WAIT_SECONDS", cls.warehouse_wait_seconds
             )
             or cls.warehouse_wait_seconds,
+            keep_days=int(_number(env, "NEXT_STEPS_KEEP_DAYS", cls.keep_days, whole=True)),
         )
 
     @property

@@ -301,9 +301,10 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
     the built working copy over the warehouse BI tools read: renames only, which need no
     disk space, milliseconds apart.  If any of them fails, the folders already moved are
     put back: BI tools and marketing both keep the previous night.  Gives the
-    warehouse's lease back."""
+    warehouse's lease back, then removes the night's staged rows and the night folders
+    older than ``keep_days`` (:mod:`next_steps.publish.retention`)."""
     from next_steps.build import warehouse, warehouse_lease
-    from next_steps.publish import outreach
+    from next_steps.publish import outreach, retention
 
     settings = settings or Settings.from_env()
     warehouse_lease.check(settings.warehouse_lease, night)
@@ -331,6 +332,7 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
     path.unlink(missing_ok=True)
     warehouse_lease.give_back(settings.warehouse_lease, night)
     _remove_staged_rows(settings, night)
+    retention.remove_expired(settings, night)
     log.info(
         "Published night %s: the warehouse %s and the outreach folder %s",
         night,
