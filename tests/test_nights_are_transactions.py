@@ -37,7 +37,9 @@ MARTS = (
 )
 TABLES = (
     *(f"marts.{m}" for m in MARTS),
-    "raw.accounts",
+    "intermediate.int_accounts_history",
+    "marts.customer_segments_history",
+    "marts.next_steps_history",
     "raw.orders",
     "ops.load_audit",
     "ops.quarantined_rows",
@@ -253,3 +255,50 @@ def test_a_published_night_keeps_no_copy_of_its_rows_and_says_how_to_reload(
         nightly.run_night(FIRST, "run", settings, only=("wait_for_warehouse", "load_warehouse"))
     # the failed load gave the warehouse back: the whole night runs again
     nightly.run_night(FIRST, "run", settings)
+
+
+def test_a_warehouse_of_release_0_2_keeps_every_night_when_it_upgrades(
+    tmp_path_factory, landing, in_order
+):
+    """Release 0.2 kept a full copy per night: the four marts were tables with a row per
+    account per night, and raw.accounts every night's snapshot. The first night built by
+    this release takes those nights into the change histories: the result is the same as
+    building every night with it."""
+    from next_steps.build import warehouse, warehouse_lease
+
+    settings = _data_dir(tmp_path_factory, landing, "upgrade")
+    for night in (FIRST, SECOND):
+        nightly.run_night(night, "run", settings)
+    # turn it into the warehouse 0.2 left: tables instead of histories and views
+    with duckdb.connect(str(settings.warehouse)) as connection:
+        for mart in ("customer_segments", "next_steps", "journey_stages", "distributor_segments"):
+            connection.execute(f"create table marts.{mart}__old as select * from marts.{mart}")
+            connection.execute(f"drop view marts.{mart}")
+            connection.execute(f"drop table marts.{mart}_history")
+            connection.execute(f"alter table marts.{mart}__old rename to {mart}")
+        connection.execute("drop table marts.built_nights")
+        connection.execute("drop table intermediate.int_accounts_history")
+    # and every night's accounts snapshot in raw (the loader keeps them while the
+    # history of accounts does not exist)
+    nightly.run_night(
+        FIRST, "run", settings, only=("validate_export", "wait_for_warehouse", "load_warehouse")
+    )
+    warehouse.publish_working_copy(settings.working_warehouse, settings.warehouse)
+    warehouse_lease.give_back(settings.warehouse_lease, FIRST)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select count(distinct export_date) from raw.accounts"
+        ).fetchone() == (2,)
+
+    nightly.run_night(SECOND, "run", settings)
+    assert _state(settings) == in_order
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select count(distinct export_date) from raw.accounts"
+        ).fetchone() == (2,), "the snapshots stay until the history of accounts exists"
+    # from then on raw keeps only the night loaded last
+    nightly.run_night(SECOND, "run", settings)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        assert connection.execute("select distinct export_date from raw.accounts").fetchall() == [
+            (SECOND,)
+        ]

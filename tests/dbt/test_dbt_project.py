@@ -428,13 +428,23 @@ def test_data_tests_of_models_with_history_check_only_what_the_night_wrote(night
         if node["resource_type"] != "model":
             continue
         schema, materialized = node["config"]["schema"], node["config"]["materialized"]
-        # suppression_audit: a view over two incremental marts
+        # suppression_audit: a view over two incremental marts; customer_segments and
+        # the other views over a change history (`night_history`) give every night
+        over_history = any(
+            nodes[parent]["config"]["materialized"] == "night_history"
+            for parent in node["depends_on"]["nodes"]
+            if parent in nodes
+        )
         if schema == "staging" or (
             schema == "marts"
-            and (materialized == "incremental" or node["name"] == "suppression_audit")
+            and (
+                materialized == "incremental"
+                or node["name"] == "suppression_audit"
+                or (materialized == "view" and over_history)
+            )
         ):
             with_history.add(unique_id)
-    assert len(with_history) >= 13
+    assert len(with_history) >= 14
     night = r"cast\('\d{4}-\d\d-\d\d' as date\)"
     night_filter = re.compile(
         rf"^(as_of_date >?= {night}|listing_date >= {night} - 90|export_date = {night})"
@@ -498,13 +508,15 @@ def test_every_dbt_unit_test_runs_and_passes(nights):
 WRONG_UNIT_TEST = """
 unit_tests:
   - name: test_that_expects_the_wrong_segment
-    model: customer_segments
+    model: customer_segments_history
     overrides:
       macros:
         is_incremental: false
       vars:
         as_of_date: "2024-06-30"
     given:
+      - input: ref('built_nights')
+        rows: []
       - input: ref('int_accounts_segmented')
         rows:
           - {account_id: "A1", segment: "1"}
@@ -519,7 +531,9 @@ def test_a_failing_dbt_unit_test_fails_the_run(nights, tmp_path):
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "models" / "marts" / "_wrong__unit_tests.yml").write_text(WRONG_UNIT_TEST)
     # the same warehouse (NEXT_STEPS_WAREHOUSE is set by the fixture), another project
-    result = DbtWarehouse(tmp_path, project_dir=project).unit_tests(NIGHT_1, "customer_segments")
+    result = DbtWarehouse(tmp_path, project_dir=project).unit_tests(
+        NIGHT_1, "customer_segments_history"
+    )
     assert not result.success
     assert _unit_test_statuses(result) == {
         "test_customer_segments_stamps_every_account_with_the_as_of_date": "pass",

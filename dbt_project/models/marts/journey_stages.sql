@@ -1,24 +1,11 @@
-with
+-- One row per account per night built, from the change history (journey_stages_history)
+{{ config(materialized='view') }}
 
-staged_accounts as (
-
-    select * from {{ ref('int_accounts_journey_staged') }}
-
-),
-
-final as (
-
-    select
-        {{ as_of_date() }} as as_of_date,
-        account_id,
-        stage,
-        purchases_to_date,
-        sponsored_buyers,
-        segment,
-        autoship_purchases_to_date
-
-    from staged_accounts
-
-)
-
-select * from final
+{{ nights_of_history(ref('journey_stages_history'), [
+        'account_id',
+        'stage',
+        'purchases_to_date',
+        'sponsored_buyers',
+        'segment',
+        'autoship_purchases_to_date',
+    ]) }}

@@ -1,19 +1,35 @@
--- One row per account per night: the one next step (or none, with the reason), the rule
--- that chose it, and the facts that decide whether the person may hear about it. Built
--- from night D's data alone; who is listed tonight is decided in outreach_log.
+-- One row per account per night built, from the change history (next_steps_history):
+-- the days since the last purchase are counted from each night.
+{{ config(materialized='view') }}
 
 with
 
-stepped_accounts as (
+nights as (
 
-    select * from {{ ref('int_accounts_stepped') }}
+    {{ nights_of_history(ref('next_steps_history'), [
+        'account_id',
+        'segment',
+        'next_step',
+        'reason',
+        'rule_id',
+        'ladder',
+        'campaign',
+        'list_segment',
+        'step_priority',
+        'last_purchase_date',
+        'touchpoint_day',
+        'contact_block',
+        'sponsor_account_id',
+        'nearest_upline_leader_id',
+        'address_key',
+    ]) }}
 
 ),
 
 final as (
 
     select
-        {{ as_of_date() }} as as_of_date,
+        as_of_date,
         account_id,
         segment,
         next_step,
@@ -23,14 +39,14 @@ final as (
         campaign,
         list_segment,
         step_priority,
-        days_since_last_purchase,
+        cast(as_of_date - last_purchase_date as bigint) as days_since_last_purchase,
         touchpoint_day,
         contact_block,
         sponsor_account_id,
         nearest_upline_leader_id,
         address_key
 
-    from stepped_accounts
+    from nights
 
 )
 

@@ -28,9 +28,12 @@ customer_segments as (
 
 ),
 
-accounts as (
+accounts_by_night as (
 
-    select * from {{ ref('stg_commerce__accounts') }}
+    {{ nights_of_history(
+        ref('int_accounts_history'),
+        ['account_id', 'first_name', 'language', 'country', 'email'],
+    ) }}
 
 ),
 
@@ -41,45 +44,19 @@ listed as (
 
 ),
 
-listed_nights as (
-
-    select distinct as_of_date from listed
-
-),
-
-export_dates as (
-
-    select distinct export_date from accounts
-
-),
-
--- the account snapshot each listed night reads: the latest export up to that night
-night_snapshots as (
-
-    select
-        listed_nights.as_of_date,
-        max(export_dates.export_date) as snapshot_date
-
-    from listed_nights
-    inner join export_dates
-        on listed_nights.as_of_date >= export_dates.export_date
-    group by listed_nights.as_of_date
-
-),
-
+-- each listed night's account snapshot (every night has its own export)
 snapshot_accounts as (
 
     select
-        night_snapshots.as_of_date,
-        accounts.account_id,
-        accounts.first_name,
-        accounts.language,
-        accounts.country,
-        trim(accounts.email) as email
+        as_of_date,
+        account_id,
+        first_name,
+        language,
+        country,
+        trim(email) as email
 
-    from accounts
-    inner join night_snapshots
-        on accounts.export_date = night_snapshots.snapshot_date
+    from accounts_by_night
+    where as_of_date in (select listed.as_of_date from listed)
 
 ),
 

@@ -73,6 +73,9 @@ class ExportFileSpec:
     rows_required: bool
     not_after_export_date: tuple[str, ...] = ()
     known_keys: tuple[KnownKey, ...] = ()
+    #: a full snapshot every night: ``raw`` keeps only the night loaded last, and the
+    #: dbt models keep its history as changes (``int_accounts_history``)
+    is_snapshot: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -112,6 +115,7 @@ ACCOUNTS = ExportFileSpec(
     required=True,
     rows_required=True,
     not_after_export_date=("enrolled_at",),
+    is_snapshot=True,
 )
 
 ORDERS = ExportFileSpec(

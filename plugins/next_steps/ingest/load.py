@@ -7,7 +7,9 @@ sources; ``ops`` is for operators, and :mod:`next_steps.ingest.quarantine` write
 
 - ``raw.accounts``, ``raw.orders``, ``raw.order_lines``: the export's rows, typed, with
   ``export_date`` and ``source_line``.  Loading night D first deletes night D's rows, so a
-  re-run replaces the night and never duplicates it.
+  re-run replaces the night and never duplicates it.  The accounts file is a full
+  snapshot (``ExportFileSpec.is_snapshot``): ``raw.accounts`` holds only the night loaded
+  last, and dbt keeps the history of accounts as changes (``int_accounts_history``).
 - ``raw.held_orders``: orders whose account is in no accounts snapshot yet.  They are
   quarantined on their night with a reason that says so, and the dbt models take them in
   on the first night whose accounts snapshot has the account (nothing is moved, so the
@@ -267,12 +269,30 @@ def prepare_reference_tables(connection, night: date, rates_csv: Path) -> None:
     )
 
 
+def _history_exists(connection, spec: ExportFileSpec) -> bool:
+    """Whether dbt keeps the history of this snapshot file (``int_<file>_history``): until
+    its first build (a warehouse of release 0.2), every snapshot stays in ``raw``, for
+    that build to take in."""
+    return bool(
+        connection.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'intermediate' and table_name = ?",
+            [f"int_{spec.name}_history"],
+        ).fetchone()[0]
+    )
+
+
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:
     """Remove whatever an earlier run loaded of this file for night D: before a (re)load,
     and when a night has no such file (an optional one)."""
     raw_tables = [spec.name, *([f"held_{spec.name}"] if spec.held_reason is not None else [])]
     for table in raw_tables:
-        connection.execute(f"delete from raw.{table} where export_date = ?", [night])
+        if spec.is_snapshot and _history_exists(connection, spec):
+            # earlier snapshots are in the models' history: a copy per night would
+            # make every night keep every account again
+            connection.execute(f"delete from raw.{table}")
+        else:
+            connection.execute(f"delete from raw.{table} where export_date = ?", [night])
     for table in ("ops.quarantined_rows", "ops.flagged_rows", "ops.load_audit"):
         connection.execute(
             f"delete from {table} where export_date = ? and file_name like ?",

@@ -1,0 +1,253 @@
+{#-
+    Materialization `night_history`: a table that keeps what the model says about each
+    key on every night built, as changes (slowly changing dimension, type 2): one row per
+    key per run of nights with the same values, valid on the built nights in
+    [valid_from, valid_to) (valid_to NULL: still so on the latest night built).
+
+    The table has the model's columns (without the night), then valid_from and valid_to.
+    The model's SQL gives night D's rows, with the night in column `night_column`
+    (default as_of_date); `unique_key` names the key columns. The nights built, D
+    included, are the model `built_nights` (a model using this materialization declares
+    `-- depends_on: {{ ref('built_nights') }}`). A night costs in proportion to the keys,
+    never to the nights before it: only the versions that touch night D or the next night
+    built after it are rewritten.
+
+    Building D replaces what an earlier build said about D: re-runs, nights built out of
+    order and backfills give the same table as building the nights in order (versions
+    are always merged as far as they go). Plain SQL, for DuckDB and PostgreSQL alike.
+-#}
+{% materialization night_history, default %}
+    {%- set night_column = config.get('night_column', 'as_of_date') -%}
+    {%- set unique_key = config.require('unique_key') -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set prefix = '__' ~ this.identifier -%}
+    {%- set columns = [] -%}
+    {%- for name in get_columns_in_query(sql) if name | lower != night_column -%}
+        {%- do columns.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {% call statement('tonight') -%}
+        drop table if exists {{ prefix }}_tonight;
+        create temporary table {{ prefix }}_tonight as
+        select {{ columns | join(', ') }} from ({{ sql }}) as night_rows
+    {%- endcall %}
+
+    {%- if existing is none -%}
+        {% call statement('create') -%}
+            create table {{ target_relation }} as
+            select
+                {{ columns | join(', ') }},
+                cast(null as date) as valid_from,
+                cast(null as date) as valid_to
+            from {{ prefix }}_tonight
+            where 1 = 0
+        {%- endcall %}
+        {{ night_history_upgrade(target_relation, prefix, keys, columns) }}
+    {%- endif -%}
+
+    {% call statement('main') -%}
+        {{ merge_night_into_history(target_relation, prefix, ref('built_nights'), keys, columns) }}
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{#-
+    A new `night_history` table on a warehouse of release 0.2, which kept a full copy per
+    night (config `upgrade_from`: `relation`, a table of this schema with a row per key
+    per night, or `schema` and `relation` of any relation; `night_column`, default the
+    model's; `select`, extra expressions for columns the old relation lacks): every night
+    it holds before D goes into the history, oldest first, so no night is lost.
+    `built_nights` takes those nights too (`built_nights_upgrade`).
+-#}
+{% macro night_history_upgrade(history, prefix, keys, columns) -%}
+    {%- set upgrade = config.get('upgrade_from') -%}
+    {%- if upgrade -%}
+        {%- set night_column = upgrade.get('night_column', config.get('night_column', 'as_of_date')) -%}
+        {%- set old = adapter.get_relation(
+            database=history.database,
+            schema=upgrade.get('schema', history.schema),
+            identifier=upgrade['relation'],
+        ) -%}
+        {%- if old is not none and (old.is_table or upgrade.get('schema')) -%}
+            {%- set old_rows -%}
+                select old_relation.*{{ ', ' ~ upgrade['select'] if upgrade.get('select') }}
+                from {{ old }} as old_relation
+                where {{ night_column }} < {{ as_of_date() }}
+            {%- endset -%}
+            {%- set old_nights = run_query(
+                'select distinct ' ~ night_column ~ ' from (' ~ old_rows ~ ') as rows_ order by 1'
+            ).columns[0].values() -%}
+            {%- for old_night in old_nights -%}
+                {%- set night = "cast('" ~ old_night ~ "' as date)" -%}
+                {% call statement('upgrade_' ~ loop.index) -%}
+                    drop table if exists {{ prefix }}_earlier;
+                    create temporary table {{ prefix }}_earlier as
+                    select {{ columns | join(', ') }} from ({{ old_rows }}) as night_rows
+                    where {{ night_column }} = {{ night }};
+                    {{ merge_night_into_history(
+                        history, prefix, ref('built_nights'), keys, columns, night, prefix ~ '_earlier'
+                    ) }}
+                {%- endcall %}
+            {%- endfor -%}
+            {%- do log(history ~ ': ' ~ (old_nights | length) ~ ' earlier nights taken from ' ~ old, info=true) -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The nights a warehouse of release 0.2 built, from its full copy per night of
+    next_steps (a table then, a view over next_steps_history now), for the first build of
+    `built_nights`.
+-#}
+{% macro built_nights_upgrade() -%}
+    {%- if execute and not is_incremental() -%}
+        {%- set old = adapter.get_relation(database=this.database, schema=this.schema, identifier='next_steps') -%}
+        {%- if old is not none and old.is_table %}
+    union
+    select distinct as_of_date from {{ old }} where as_of_date < {{ as_of_date() }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Replace night D (`night`, default the as-of date) in `history` by the rows of the
+    temporary table `rows` (default `<prefix>_tonight`; `columns`, the `keys` among them,
+    no dates), given `nights`, the nights built (D included). See `night_history`.
+-#}
+{% macro merge_night_into_history(history, prefix, nights, keys, columns, night=none, rows=none) -%}
+    {%- set d = night or as_of_date() -%}
+    {%- set rows = rows or prefix ~ '_tonight' -%}
+    {%- set key_list = keys | join(', ') -%}
+    {%- set next_night = '(select next_night from ' ~ prefix ~ '_next_night)' -%}
+    {%- set touches -%}
+        (valid_from <= {{ d }} and (valid_to is null or valid_to > {{ d }}))
+        or valid_to = {{ d }}
+        or valid_from = {{ next_night }}
+    {%- endset -%}
+    drop table if exists {{ prefix }}_next_night;
+    create temporary table {{ prefix }}_next_night as
+    select min(as_of_date) as next_night from {{ nights }} where as_of_date > {{ d }};
+
+    -- the versions that touch D or the next night: on D, ending at D, starting next night
+    drop table if exists {{ prefix }}_touched;
+    create temporary table {{ prefix }}_touched as
+    select * from {{ history }} where {{ touches }};
+
+    delete from {{ history }} where {{ touches }};
+
+    insert into {{ history }} ({{ columns | join(', ') }}, valid_from, valid_to)
+    with
+
+    pieces as (
+
+        -- what was so before D, up to D
+        select valid_from as piece_start, {{ d }} as piece_end, {{ columns | join(', ') }}
+        from {{ prefix }}_touched
+        where valid_from < {{ d }}
+
+        union all
+
+        -- what was so from the next night on
+        select {{ next_night }} as piece_start, valid_to as piece_end, {{ columns | join(', ') }}
+        from {{ prefix }}_touched
+        where
+            {{ next_night }} is not null
+            and valid_from <= {{ next_night }}
+            and (valid_to is null or valid_to > {{ next_night }})
+
+        union all
+
+        -- tonight, up to the next night
+        select {{ d }} as piece_start, {{ next_night }} as piece_end, {{ columns | join(', ') }}
+        from {{ rows }}
+
+    ),
+
+    marked as (
+
+        select
+            pieces.*,
+            case
+                when
+                    lag(piece_end) over by_key = piece_start
+                    {%- for column in columns if column.strip('"') not in keys %}
+                    and lag({{ column }}) over by_key is not distinct from {{ column }}
+                    {%- endfor %}
+                    then 0
+                else 1
+            end as starts_version
+        from pieces
+        window by_key as (partition by {{ key_list }} order by piece_start)
+
+    ),
+
+    numbered as (
+
+        select
+            marked.*,
+            sum(starts_version) over (
+                partition by {{ key_list }} order by piece_start rows unbounded preceding
+            ) as version_number
+        from marked
+
+    ),
+
+    spans as (
+
+        select
+            {{ key_list }},
+            version_number,
+            min(piece_start) as valid_from,
+            case when count(*) = count(piece_end) then max(piece_end) end as valid_to
+        from numbered
+        group by {{ key_list }}, version_number
+
+    )
+
+    select
+        {%- for column in columns %}
+        numbered.{{ column }},
+        {%- endfor %}
+        spans.valid_from,
+        spans.valid_to
+    from numbered
+    inner join spans
+        on
+            numbered.version_number = spans.version_number
+            {%- for key in keys %}
+            and numbered.{{ key }} = spans.{{ key }}
+            {%- endfor %}
+    where numbered.starts_version = 1
+{%- endmacro %}
+
+
+{#-
+    The rows of a `night_history` model on every night built: one row per key per night,
+    as the model gave them on that night: `night_column`, then `columns` (the model's
+    columns, named, so the views keep their column order on any adapter and leave the
+    versions' dates out: a past night's rows never change when later nights are built).
+-#}
+{% macro nights_of_history(history, columns, night_column='as_of_date') -%}
+    select
+        nights.as_of_date as {{ night_column }},
+        {%- for column in columns %}
+        history.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('built_nights') }} as nights
+    inner join {{ history }} as history
+        on
+            nights.as_of_date >= history.valid_from
+            and (history.valid_to is null or nights.as_of_date < history.valid_to)
+{%- endmacro %}

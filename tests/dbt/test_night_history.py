@@ -1,0 +1,123 @@
+"""The ``night_history`` materialization (``dbt_project/macros/night_history.sql``) on a
+project of its own: whatever order the nights are built in, re-run or corrected, the
+table holds exactly the versions of building them in order, worked out here in Python
+from the rows of each night."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import DBT_PROJECT_DIR, DbtWarehouse, _dbt_failures
+
+FIRST = date(2025, 3, 1)
+NIGHTS = [FIRST + timedelta(days=offset) for offset in (0, 1, 3, 4, 9)]
+KEYS = [f"K{n}" for n in range(8)]
+
+
+def _project(root: Path) -> DbtWarehouse:
+    project = root / "project"
+    # the macros without their docs (their doc blocks are in the main project)
+    shutil.copytree(
+        DBT_PROJECT_DIR / "macros", project / "macros", ignore=shutil.ignore_patterns("*.yml")
+    )
+    (project / "models").mkdir()
+    (project / "dbt_project.yml").write_text(
+        "name: history_check\nversion: '1.0.0'\nconfig-version: 2\nprofile: history_check\n"
+        "flags:\n  send_anonymous_usage_stats: false\n"
+    )
+    (project / "profiles.yml").write_text(
+        "history_check:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
+        f"      path: '{root / 'warehouse.duckdb'}'\n      threads: 1\n"
+    )
+    (project / "models" / "built_nights.sql").write_text(
+        "{{ config(materialized='incremental', unique_key='as_of_date', "
+        "incremental_strategy='delete+insert') }}\nselect {{ as_of_date() }} as as_of_date\n"
+    )
+    (project / "models" / "history.sql").write_text(
+        "-- depends_on: {{ ref('built_nights') }}\n"
+        "{{ config(materialized='night_history', unique_key='k') }}\n"
+        "select as_of_date, k, v, w from main.night_rows where as_of_date = {{ as_of_date() }}\n"
+    )
+    return DbtWarehouse(root, project_dir=project)
+
+
+def _night_rows(seed: int) -> dict[date, dict[str, tuple]]:
+    """Each night, most keys with a value that changes now and then (NULLs too); some
+    keys missing on some nights."""
+    rng = random.Random(seed)
+    rows: dict[date, dict[str, tuple]] = {}
+    current = {key: (rng.choice("ab"), rng.choice([1, None])) for key in KEYS}
+    for night in NIGHTS:
+        for key in KEYS:
+            if rng.random() < 0.3:
+                current[key] = (rng.choice(["a", "b", None]), rng.choice([1, 2, None]))
+        rows[night] = {key: value for key, value in current.items() if rng.random() > 0.15}
+    return rows
+
+
+def _expected(rows: dict[date, dict[str, tuple]], built: set[date]) -> list[tuple]:
+    """The versions of building the nights in order: per key, runs of consecutive built
+    nights with the same row; valid_to is the next built night after the run."""
+    nights = sorted(built)
+    versions = []
+    for key in KEYS:
+        run_start = previous = None
+        for index, night in enumerate(nights):
+            value = rows[night].get(key)
+            if value != previous:
+                if previous is not None:
+                    versions.append((key, *previous, run_start, night))
+                run_start = night
+            previous = value
+            if index == len(nights) - 1 and value is not None:
+                versions.append((key, *value, run_start, None))
+    return sorted(versions, key=repr)
+
+
+def _load(path: Path, rows: dict[date, dict[str, tuple]]) -> None:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "create or replace table main.night_rows (as_of_date date, k varchar, v varchar, w int)"
+        )
+        for night, keyed in rows.items():
+            for key, (v, w) in keyed.items():
+                connection.execute(
+                    "insert into main.night_rows values (?, ?, ?, ?)", [night, key, v, w]
+                )
+
+
+def _history(path: Path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        found = connection.execute(
+            "select k, v, w, valid_from, valid_to from main.history"
+        ).fetchall()
+    return sorted(found, key=repr)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_any_order_reruns_and_corrections_give_the_versions_of_building_in_order(tmp_path, seed):
+    warehouse = _project(tmp_path)
+    rows = _night_rows(seed)
+    _load(warehouse.path, rows)
+    order = random.Random(seed).sample(NIGHTS, len(NIGHTS))
+    # every night once in a random order, then a re-run of the first built
+    order.append(order[0])
+    built: set[date] = set()
+    for night in order:
+        result = warehouse.dbt("build", as_of_date=night.isoformat())
+        assert result.success, _dbt_failures(result)
+        built.add(night)
+        assert _history(warehouse.path) == _expected(rows, built), f"after building {night}"
+    # an export corrected for a middle night: its rows change, the night is built again
+    middle = NIGHTS[2]
+    rows[middle] = dict.fromkeys(KEYS[:5], ("c", 3))
+    _load(warehouse.path, rows)
+    result = warehouse.dbt("build", as_of_date=middle.isoformat())
+    assert result.success, _dbt_failures(result)
+    assert _history(warehouse.path) == _expected(rows, built)
