@@ -58,6 +58,7 @@ def test_the_year_report_samples_the_nights_and_states_both_targets():
             "peak_mib": 500.0,
             "warehouse_bytes": n * 2**20,
             "kept_bytes": (100 + 10 * n) * 2**20,
+            "parts": {"warehouse": n * 2**20, "runs": (100 + 9 * n) * 2**20},
         }
         for n in range(1, 31)
     ]
@@ -73,6 +74,9 @@ def test_the_year_report_samples_the_nights_and_states_both_targets():
     assert (
         "10.0 MiB more per night" in report and "floor of night 1 in the same run: 2.0 s" in report
     )
+    # the warehouse file: 30 - 2 MiB over 28 nights
+    assert "the warehouse file 1.00 MiB more per night after night 2" in report
+    assert "Kept on disk after night 30: runs 370.0 MiB, warehouse 30.0 MiB" in report
     svg = run_year.chart(result)
     assert svg.count("<polyline") == 2 and svg.startswith("<svg")
     assert len(svg.split('points="')[1].split('"')[0].split()) == 30

@@ -43,6 +43,8 @@ def test_build_keeps_run_results_per_night(loaded_night):
     # the night keeps its results and log; dbt's target folder is one for all nights
     assert sorted(path.name for path in night_dbt.iterdir()) == ["dbt.log", "run_results.json"]
     assert (loaded_night.dbt_target_dir / "manifest.json").exists()
+    # without the compiled SQL, which the shared target folder has
+    assert not any("compiled_code" in result for result in results["results"])
     statuses_kept = {result["status"] for result in results["results"]}
     assert statuses_kept <= {"success", "pass", "no-op"}
     assert any(r["unique_id"] == "model.next_steps.segment_summary" for r in results["results"])

@@ -37,6 +37,21 @@
         select {{ columns | join(', ') }} from ({{ sql }}) as night_rows
     {%- endcall %}
 
+    {%- if existing is not none -%}
+        {%- set kept = [] -%}
+        {%- for column in adapter.get_columns_in_relation(existing) if column.name not in ('valid_from', 'valid_to') -%}
+            {%- do kept.append(adapter.quote(column.name)) -%}
+        {%- endfor -%}
+        {%- if kept | sort != columns | sort -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " keeps the columns " ~ (kept | join(', ')) ~ " but the model now gives "
+                ~ (columns | join(', ')) ~ ": a change history cannot be rebuilt from the "
+                ~ "nights before (the exports are not kept). Add or drop the columns with "
+                ~ "alter table (a new column is empty on earlier nights), then build again."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+
     {%- if existing is none -%}
         {% call statement('create') -%}
             create table {{ target_relation }} as

@@ -121,3 +121,16 @@ def test_any_order_reruns_and_corrections_give_the_versions_of_building_in_order
     result = warehouse.dbt("build", as_of_date=middle.isoformat())
     assert result.success, _dbt_failures(result)
     assert _history(warehouse.path) == _expected(rows, built)
+
+
+def test_a_column_change_fails_with_what_to_do_instead_of_losing_the_history(tmp_path):
+    warehouse = _project(tmp_path)
+    _load(warehouse.path, _night_rows(1))
+    assert warehouse.dbt("build", as_of_date=NIGHTS[0].isoformat()).success
+    model = warehouse.project_dir / "models" / "history.sql"
+    model.write_text(model.read_text().replace("v, w from", "v, w, 1 as x from"))
+    result = warehouse.dbt("build", as_of_date=NIGHTS[1].isoformat())
+    assert not result.success
+    assert "keeps the columns" in _dbt_failures(result)
+    assert "alter table" in _dbt_failures(result)
+    assert _history(warehouse.path) == _expected(_night_rows(1), {NIGHTS[0]})

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -102,6 +101,16 @@ def run_results_path(settings: Settings, night: date) -> Path:
     return settings.run_folder(night) / "dbt" / "run_results.json"
 
 
+def keep_run_results(written: Path, kept: Path) -> None:
+    """The night's copy of dbt's run results, without each node's compiled SQL (half
+    the file, and the same every night: the shared target folder has the last build's)."""
+    results = json.loads(written.read_text(encoding="utf-8"))
+    for node_result in results.get("results", []):
+        node_result.pop("compiled_code", None)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps(results), encoding="utf-8")
+
+
 def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
     kept = run_results_path(settings, night)
     written = settings.dbt_target_dir / "run_results.json"
@@ -109,8 +118,7 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
         stale.unlink(missing_ok=True)
     outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night))
     if written.exists():
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(written, kept)
+        keep_run_results(written, kept)
 
     report = DbtBuildReport()
     results = getattr(outcome.result, "results", None) or []
