@@ -57,7 +57,7 @@
 
 {#-
     Post-hook of campaign_performance: stamp every row with the nights measured so far
-    (the latest night of next_steps), as the model computes them for the rows it writes:
+    (the latest night built), as the model computes them for the rows it writes:
     the listing nights it kept were measured through an earlier night.
 -#}
 {% macro stamp_nights_measured() -%}
@@ -67,7 +67,7 @@
             measured_through = nights.measured_through,
             is_window_complete
             = performance.listing_date + performance.window_days <= nights.measured_through
-        from (select max(as_of_date) as measured_through from {{ ref('next_steps') }}) as nights
+        from (select max(as_of_date) as measured_through from {{ ref('built_nights') }}) as nights
         where performance.measured_through is distinct from nights.measured_through
     {%- endif -%}
 {%- endmacro %}

@@ -264,5 +264,6 @@
     inner join {{ history }} as history
         on
             nights.as_of_date >= history.valid_from
-            and (history.valid_to is null or nights.as_of_date < history.valid_to)
+            -- two inequalities, no OR: a range join, not a comparison of every pair
+            and nights.as_of_date < coalesce(history.valid_to, cast('9999-12-31' as date))
 {%- endmacro %}

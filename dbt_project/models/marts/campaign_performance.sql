@@ -7,7 +7,7 @@
     the step's conversion (dated by the first night built that shows it: with nightly
     runs, the day it happened; the CTE `conversions` is the one definition), judged against
     the person's own figures on the listing night. Measured on the nights built so far
-    (`measured_through`, the latest night of next_steps): a window that reaches past it
+    (`measured_through`, the latest night built): a window that reaches past it
     is not complete yet (`is_window_complete`).
 
     Incremental, so that a night's cost does not grow with the nights built: building
@@ -40,12 +40,6 @@ outreach_log as (
 
     select * from {{ ref('outreach_log') }}
     where {{ nights_in_play }}
-
-),
-
-next_steps as (
-
-    select * from {{ ref('next_steps') }}
 
 ),
 
@@ -108,7 +102,7 @@ ladder_settings as (
 measured as (
 
     select max(as_of_date) as measured_through
-    from next_steps
+    from {{ ref('built_nights') }}
 
 ),
 
