@@ -10,6 +10,11 @@
     (`measured_through`, the latest night built): a window that reaches past it
     is not complete yet (`is_window_complete`).
 
+    The figures are read from the change histories (`*_history`): a version of a
+    person's figures that shows the step taken converts them on the first night built after
+    the listing night that it holds on. The per-night views would repeat each version on
+    every night it holds, so the work grew with the nights in the window.
+
     Incremental, so that a night's cost does not grow with the nights built: building
     night D changes the contacts of D and the later nights (outreach_log recomputes them)
     and the figures of night D, which only count for the listing nights whose longest
@@ -66,29 +71,33 @@ contacted_accounts as (
 
 ),
 
-customer_segments as (
+{#- the versions of each contacted person's figures valid after the first listing night in
+    play: the change histories, not the per-night views (which repeat a version on every
+    night it holds) -#}
+{%- set in_reach = "coalesce(valid_to, cast('9999-12-31' as date)) > (select min(contacts.listing_date) from contacts)" %}
+customer_versions as (
 
-    select * from {{ ref('customer_segments') }}
+    select * from {{ ref('customer_segments_history') }}
     where
-        {{ nights_in_play }}
+        {{ in_reach }}
         and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
 
-journey_stages as (
+journey_versions as (
 
-    select * from {{ ref('journey_stages') }}
+    select * from {{ ref('journey_stages_history') }}
     where
-        {{ nights_in_play }}
+        {{ in_reach }}
         and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
 
-distributor_segments as (
+distributor_versions as (
 
-    select * from {{ ref('distributor_segments') }}
+    select * from {{ ref('distributor_segments_history') }}
     where
-        {{ nights_in_play }}
+        {{ in_reach }}
         and account_id in (select contacted_accounts.account_id from contacted_accounts)
 
 ),
@@ -99,10 +108,16 @@ ladder_settings as (
 
 ),
 
+built_nights as (
+
+    select * from {{ ref('built_nights') }}
+
+),
+
 measured as (
 
     select max(as_of_date) as measured_through
-    from {{ ref('built_nights') }}
+    from built_nights
 
 ),
 
@@ -115,34 +130,135 @@ windows as (
     {%- endfor %}
 ),
 
--- the figures a conversion is judged by, per person and night
-account_nights as (
+-- the first night built after each listing night
+next_nights as (
 
     select
-        customer_segments.as_of_date,
-        customer_segments.account_id,
-        customer_segments.account_type,
-        coalesce(customer_segments.has_active_autoship, false) as has_active_autoship,
-        journey_stages.purchases_to_date,
-        journey_stages.autoship_purchases_to_date,
-        journey_stages.sponsored_buyers,
-        coalesce(distributor_segments.has_sold, false) as has_sold,
-        coalesce(distributor_segments.frontline_distributors, 0) as frontline_distributors,
-        coalesce(
-            distributor_segments.sponsoring_frontline_distributors, 0
-        ) as sponsoring_frontline_distributors,
-        coalesce(distributor_segments.frontline_leaders, 0) as frontline_leaders,
-        distributor_segments.last_volume_date
+        listing_nights.listing_date,
+        min(built_nights.as_of_date) as next_night
 
-    from customer_segments
-    inner join journey_stages
+    from (select distinct contacts.listing_date from contacts) as listing_nights
+    inner join built_nights on listing_nights.listing_date < built_nights.as_of_date
+    group by listing_nights.listing_date
+
+),
+
+-- each contact with a night after it, and the person's figures on the listing night
+listings as (
+
+    select
+        contacts.listing_date,
+        contacts.account_id,
+        contacts.campaign,
+        contacts.ladder,
+        contacts.next_step,
+        next_nights.next_night,
+        journey.purchases_to_date,
+        journey.autoship_purchases_to_date,
+        journey.sponsored_buyers,
+        coalesce(distributor.frontline_distributors, 0) as frontline_distributors,
+        coalesce(distributor.frontline_leaders, 0) as frontline_leaders
+
+    from contacts
+    inner join next_nights on contacts.listing_date = next_nights.listing_date
+    inner join journey_versions as journey
         on
-            customer_segments.as_of_date = journey_stages.as_of_date
-            and customer_segments.account_id = journey_stages.account_id
-    left join distributor_segments
+            contacts.account_id = journey.account_id
+            and contacts.listing_date >= journey.valid_from
+            and contacts.listing_date < coalesce(journey.valid_to, cast('9999-12-31' as date))
+    left join distributor_versions as distributor
         on
-            customer_segments.as_of_date = distributor_segments.as_of_date
-            and customer_segments.account_id = distributor_segments.account_id
+            contacts.account_id = distributor.account_id
+            and contacts.listing_date >= distributor.valid_from
+            and contacts.listing_date
+            < coalesce(distributor.valid_to, cast('9999-12-31' as date))
+
+),
+
+-- per listing and version of a figure the step is judged by that shows the step taken, the
+-- first night built after the listing night that the version holds on: its first night,
+-- or the first night after the listing night when it began before
+steps_taken as (
+
+    select
+        listings.listing_date,
+        listings.account_id,
+        listings.campaign,
+        greatest(customer.valid_from, listings.next_night) as converted_on
+
+    from listings
+    inner join customer_versions as customer
+        on
+            listings.account_id = customer.account_id
+            and listings.next_night < coalesce(customer.valid_to, cast('9999-12-31' as date))
+            and customer.valid_from <= listings.listing_date + {{ longest_window_days }}
+    where
+        case
+            when listings.next_step = 'autoship' then customer.has_active_autoship
+            when listings.next_step = 'preferred_customer'
+                then customer.account_type = 'preferred'
+            else false
+        end
+
+    union all
+
+    select
+        listings.listing_date,
+        listings.account_id,
+        listings.campaign,
+        greatest(journey.valid_from, listings.next_night) as converted_on
+
+    from listings
+    inner join journey_versions as journey
+        on
+            listings.account_id = journey.account_id
+            and listings.next_night < coalesce(journey.valid_to, cast('9999-12-31' as date))
+            and journey.valid_from <= listings.listing_date + {{ longest_window_days }}
+    where
+        -- keyed on the ladder and the step, not on the campaign's name (a seed value)
+        case
+            when
+                listings.next_step in ('second_order', 'reactivation')
+                and listings.ladder = 'customer'
+                then journey.purchases_to_date > listings.purchases_to_date
+            when listings.next_step = 'autoship'
+                then journey.autoship_purchases_to_date > listings.autoship_purchases_to_date
+            when listings.next_step = 'referral'
+                then journey.sponsored_buyers > listings.sponsored_buyers
+            else false
+        end
+
+    union all
+
+    select
+        listings.listing_date,
+        listings.account_id,
+        listings.campaign,
+        greatest(distributor.valid_from, listings.next_night) as converted_on
+
+    from listings
+    cross join ladder_settings
+    inner join distributor_versions as distributor
+        on
+            listings.account_id = distributor.account_id
+            and listings.next_night
+            < coalesce(distributor.valid_to, cast('9999-12-31' as date))
+            and distributor.valid_from <= listings.listing_date + {{ longest_window_days }}
+    where
+        case
+            when listings.next_step = 'first_sale' then distributor.has_sold
+            when listings.next_step = 'first_sponsor'
+                then distributor.frontline_distributors > listings.frontline_distributors
+            when listings.next_step = 'build_depth'
+                then
+                    distributor.sponsoring_frontline_distributors
+                    >= ladder_settings.build_depth_sponsoring_fewer_than
+            when listings.next_step = 'leadership'
+                then distributor.frontline_leaders > listings.frontline_leaders
+            when listings.next_step = 'reactivation' and listings.ladder = 'distributor'
+                then distributor.last_volume_date > listings.listing_date
+            else false
+        end
 
 ),
 
@@ -151,50 +267,14 @@ account_nights as (
 conversions as (
 
     select
-        contacts.listing_date,
-        contacts.account_id,
-        contacts.campaign,
-        min(later.as_of_date) as converted_on
+        listing_date,
+        account_id,
+        campaign,
+        min(converted_on) as converted_on
 
-    from contacts
-    cross join ladder_settings
-    inner join account_nights as listing
-        on
-            contacts.account_id = listing.account_id
-            and contacts.listing_date = listing.as_of_date
-    inner join account_nights as later
-        on
-            contacts.account_id = later.account_id
-            and contacts.listing_date < later.as_of_date
-            and later.as_of_date <= contacts.listing_date + {{ longest_window_days }}
-    where
-        -- keyed on the ladder and the step, not on the campaign's name (a seed value)
-        case
-            when
-                contacts.next_step in ('second_order', 'reactivation')
-                and contacts.ladder = 'customer'
-                then later.purchases_to_date > listing.purchases_to_date
-            when contacts.next_step = 'autoship'
-                then
-                    later.has_active_autoship
-                    or later.autoship_purchases_to_date > listing.autoship_purchases_to_date
-            when contacts.next_step = 'preferred_customer' then later.account_type = 'preferred'
-            when contacts.next_step = 'referral'
-                then later.sponsored_buyers > listing.sponsored_buyers
-            when contacts.next_step = 'first_sale' then later.has_sold
-            when contacts.next_step = 'first_sponsor'
-                then later.frontline_distributors > listing.frontline_distributors
-            when contacts.next_step = 'build_depth'
-                then
-                    later.sponsoring_frontline_distributors
-                    >= ladder_settings.build_depth_sponsoring_fewer_than
-            when contacts.next_step = 'leadership'
-                then later.frontline_leaders > listing.frontline_leaders
-            when contacts.next_step = 'reactivation' and contacts.ladder = 'distributor'
-                then later.last_volume_date > contacts.listing_date
-            else false
-        end
-    group by contacts.listing_date, contacts.account_id, contacts.campaign
+    from steps_taken
+    where converted_on <= listing_date + {{ longest_window_days }}
+    group by listing_date, account_id, campaign
 
 ),
 
