@@ -9,12 +9,21 @@ disk a night keeps (the data folder without the landing exports). The bare-DuckD
 (``benchmarks/baselines.py``: one query over night 1's CSV files) is timed in the same
 run, so each night's time can be read as a multiple of it.
 
+Each night's figures are appended to ``<workdir>/nights.jsonl`` as soon as it ends, so a
+run that is stopped keeps what it measured. ``--resume`` (with the same ``--workdir``)
+goes on from the night after the last one logged, on the warehouse the run left; it
+times the floor again first, since a machine's speed varies between days, and each
+night is read against the floor of its own part of the run. A finished log with
+``--resume`` only writes the report.
+
     python benchmarks/run_year.py --nights 365 --orders 1000000 [--write docs/benchmarks.md]
+    python benchmarks/run_year.py --nights 365 --orders 1000000 --workdir DIR [--resume]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -49,11 +58,9 @@ def kept_parts(data: Path) -> dict[str, int]:
     return parts
 
 
-def run_year(data: Path, nights: int, orders: int) -> dict:
-    env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
-    print(f"generating {nights} nights on {orders:,} orders ...", file=sys.stderr, flush=True)
-    generate(data, orders, FIRST, nights)
-    floor, _, _ = timed(
+def _floor(data: Path, env: dict[str, str]) -> float:
+    """The bare-DuckDB floor: one query over night 1's CSV files."""
+    seconds, _, _ = timed(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "baselines.py"),
@@ -63,8 +70,42 @@ def run_year(data: Path, nights: int, orders: int) -> dict:
         ],
         env,
     )
+    return seconds
+
+
+def read_log(log: Path) -> list[dict]:
+    """The nights a run logged, in order (a line cut off by a stop is left out)."""
     rows = []
-    for index in range(nights):
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+def run_year(workdir: Path, nights: int, orders: int, resume: bool = False) -> dict:
+    data, log, plan = workdir / "data", workdir / "nights.jsonl", workdir / "plan.json"
+    env = {**os.environ, "NEXT_STEPS_DATA_DIR": str(data), "GX_ANALYTICS_ENABLED": "false"}
+    wanted = {"nights": nights, "orders": orders, "first": FIRST.isoformat()}
+    if resume and plan.exists():
+        planned = json.loads(plan.read_text(encoding="utf-8"))
+        if planned != wanted:
+            raise SystemExit(f"{workdir} holds a run of {planned}, not {wanted}: no --resume")
+        rows = read_log(log)
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        log.unlink(missing_ok=True)
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(f"generating {nights} nights on {orders:,} orders ...", file=sys.stderr, flush=True)
+        generate(data, orders, FIRST, nights)
+        plan.write_text(json.dumps(wanted), encoding="utf-8")
+        rows = []
+    if len(rows) < nights:
+        floor = _floor(data, env)
+        print(f"  floor {floor:.2f} s; from night {len(rows) + 1}", file=sys.stderr, flush=True)
+    for index in range(len(rows), nights):
         night = FIRST + timedelta(days=index)
         code = (
             "from datetime import date; from next_steps import nightly; "
@@ -75,11 +116,14 @@ def run_year(data: Path, nights: int, orders: int) -> dict:
             "night": index + 1,
             "date": night.isoformat(),
             "seconds": seconds,
+            "floor": floor,
             "peak_mib": peak,
             "warehouse_bytes": _size(data / "warehouse.duckdb"),
             "parts": kept_parts(data),
         }
         row["kept_bytes"] = sum(row["parts"].values())
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
         rows.append(row)
         print(
             f"  night {row['night']:>3} {seconds:7.1f} s {peak:7.0f} MiB  warehouse "
@@ -87,7 +131,7 @@ def run_year(data: Path, nights: int, orders: int) -> dict:
             file=sys.stderr,
             flush=True,
         )
-    return {"orders": orders, "nights": nights, "floor": floor, "rows": rows}
+    return {"orders": orders, "nights": nights, "rows": rows}
 
 
 def sampled(rows: list[dict]) -> list[dict]:
@@ -98,29 +142,45 @@ def sampled(rows: list[dict]) -> list[dict]:
 
 
 def report(result: dict) -> str:
-    rows, floor = result["rows"], result["floor"]
+    rows = result["rows"]
     first, last = rows[0], rows[-1]
     second = rows[1] if len(rows) > 1 else first
     growth = (last["kept_bytes"] - first["kept_bytes"]) / max(1, len(rows) - 1)
+    floors = sorted({row["floor"] for row in rows})
+    if len(floors) == 1:
+        floor_text = f"bare-DuckDB floor in the same run: {floors[0]:.1f} s"
+    else:
+        floor_text = (
+            f"run in {len(floors)} parts (`--resume`), the bare-DuckDB floor timed at the "
+            f"start of each: {', '.join(f'{floor:.1f}' for floor in floors)} s; each night "
+            "is read against the floor of its own part"
+        )
+    done = (
+        f"{result['nights']} nights"
+        if len(rows) == result["nights"]
+        else f"{len(rows)} of {result['nights']} nights (the run was stopped there)"
+    )
     lines = [
-        f"{result['nights']} nights on {result['orders']:,} orders of history "
+        f"{done} on {result['orders']:,} orders of history "
         f"(`make bench-year NIGHTS={result['nights']} YEAR_ORDERS={result['orders']}`); "
-        f"bare-DuckDB floor of night 1 in the same run: {floor:.1f} s.",
+        f"{floor_text}.",
         "",
         "| night | wall | x floor | peak memory | warehouse file | kept on disk |",
         "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {row['night']} | {row['seconds']:.1f} s | {row['seconds'] / floor:.1f} | "
+        f"| {row['night']} | {row['seconds']:.1f} s | {row['seconds'] / row['floor']:.1f} | "
         f"{row['peak_mib']:.0f} MiB | {row['warehouse_bytes'] / MIB:.1f} MiB | "
         f"{row['kept_bytes'] / MIB:.1f} MiB |"
         for row in sampled(rows)
     ]
+    ratio = (last["seconds"] / last["floor"]) / (second["seconds"] / second["floor"])
     lines += [
         "",
-        f"Night {last['night']} / night {second['night']}: "
-        f"{last['seconds'] / second['seconds']:.2f} x the time (issue #15's target: at most "
-        f"1.25). Kept on disk after night {last['night']}: "
+        f"Night {last['night']} / night {second['night']}: {ratio:.2f} x the time"
+        + (" in multiples of each one's floor" if len(floors) > 1 else "")
+        + " (issue #15's target: at most 1.25). "
+        f"Kept on disk after night {last['night']}: "
         f"{last['kept_bytes'] / first['kept_bytes']:.2f} x night 1 (target: at most 3), "
         f"{growth / MIB:.1f} MiB more per night; the warehouse file "
         f"{(last['warehouse_bytes'] - second['warehouse_bytes']) / max(1, len(rows) - 2) / MIB:.2f}"
@@ -193,21 +253,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--nights", type=int, default=365)
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where the nights run and nights.jsonl is kept (default: a new temporary folder)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on from the last night logged in --workdir (a finished run: report only)",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="report the nights logged in --workdir so far, run none",
+    )
     parser.add_argument("--write", type=Path, default=None, help="markdown file to update")
     args = parser.parse_args(argv)
     if args.nights < 2 or args.orders < 1:
         parser.error("--nights must be at least 2 and --orders at least 1")
+    if (args.resume or args.report) and args.workdir is None:
+        parser.error("--resume and --report need the --workdir of the run")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="next_steps_year_"))
-    data = workdir / "data"
-    shutil.rmtree(data, ignore_errors=True)
-    result = run_year(data, args.nights, args.orders)
+    if args.report:
+        rows = read_log(workdir / "nights.jsonl")
+        if len(rows) < 2:
+            parser.error(f"{workdir / 'nights.jsonl'} holds fewer than two nights")
+        result = {"orders": args.orders, "nights": args.nights, "rows": rows}
+    else:
+        result = run_year(workdir, args.nights, args.orders, resume=args.resume)
+        shutil.rmtree(workdir / "data", ignore_errors=True)
     text = report(result)
     print(text)
     if args.write:
         write_section(args.write, text)
         CHART.write_text(chart(result), encoding="utf-8")
-    shutil.rmtree(data, ignore_errors=True)
     return 0
 
 
