@@ -37,7 +37,10 @@
 {%- set nights_in_play = "as_of_date >= " ~ as_of_date() ~ " - " ~ longest_window_days -%}
 {%- else -%}
 {%- set nights_in_play = "true" -%}
-{%- endif %}
+{%- endif -%}
+{#- a version of a person's figures that holds on a night after the first listing night -#}
+{%- set in_reach = "coalesce(valid_to, cast('9999-12-31' as date))"
+    ~ " > (select min(contacts.listing_date) from contacts)" %}
 
 with
 
@@ -71,10 +74,9 @@ contacted_accounts as (
 
 ),
 
-{#- the versions of each contacted person's figures valid after the first listing night in
-    play: the change histories, not the per-night views (which repeat a version on every
-    night it holds) -#}
-{%- set in_reach = "coalesce(valid_to, cast('9999-12-31' as date)) > (select min(contacts.listing_date) from contacts)" %}
+-- the versions of each contacted person's figures valid after the first listing night in
+-- play: the change histories, not the per-night views (which repeat a version on every
+-- night it holds)
 customer_versions as (
 
     select * from {{ ref('customer_segments_history') }}
