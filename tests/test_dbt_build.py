@@ -52,6 +52,26 @@ def test_build_keeps_run_results_per_night(loaded_night):
     assert not any(r["unique_id"].startswith("unit_test.") for r in results["results"])
 
 
+def test_the_next_night_reuses_the_parse_of_the_last(loaded_night):
+    """The night reaches dbt in the environment, not in --vars: a var that changes every
+    night would make dbt parse the whole project again every night (2.5 to 5 s)."""
+    from datetime import timedelta
+
+    from next_steps.build.dbt_build import dbt_args, invoke_dbt
+
+    nightly.build_models(NIGHT, loaded_night)
+    first_log = (loaded_night.run_folder(NIGHT) / "dbt" / "dbt.log").read_text()
+    assert "Starting full parse" in first_log  # no earlier parse to reuse
+    following = NIGHT + timedelta(days=1)
+    outcome = invoke_dbt(
+        loaded_night.working_warehouse, dbt_args(loaded_night, following, "ls"), following
+    )
+    assert outcome.success
+    next_log = (loaded_night.run_folder(following) / "dbt" / "dbt.log").read_text()
+    assert "Running with dbt" in next_log
+    assert "full parse" not in next_log and "Unable to do partial parsing" not in next_log
+
+
 def test_failing_tests_are_all_named_in_the_error(loaded_night, tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(

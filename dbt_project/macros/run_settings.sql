@@ -2,8 +2,18 @@
     vars of dbt_project.yml, and only there. -#}
 
 {% macro as_of_date() -%}
-    {#- The night being built, as a SQL date literal. Required: fails clearly when missing. -#}
+    {#-
+        The night being built, as a SQL date literal. Required: fails clearly when missing.
+        The var `as_of_date`, or else the environment variable NEXT_STEPS_AS_OF_DATE (how
+        the nightly build passes it). The environment is read only when executing, never
+        while parsing: a var given on the command line makes dbt parse the whole project
+        again whenever it changes, a night's date read at run time lets every night reuse
+        the last parse.
+    -#}
     {%- set value = var('as_of_date', none) -%}
+    {%- if (value is none or (value | string | trim) == '') and execute -%}
+        {%- set value = env_var('NEXT_STEPS_AS_OF_DATE', '') -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) == '' -%}
         {%- if execute -%}
             {{ exceptions.raise_compiler_error(

@@ -111,9 +111,7 @@ def write_exports(settings: Settings) -> None:
 def run_on_postgres(settings: Settings, night: date, command: str = "build"):
     """dbt with the nightly build's arguments (``dbt_args``) on the target postgres;
     ``unit-test`` runs the dbt unit tests (which the nightly build leaves out)."""
-    from dbt.cli.main import dbtRunner
-
-    from next_steps.build.dbt_build import dbt_args, release_connections
+    from next_steps.build.dbt_build import dbt_args, invoke_dbt
 
     postgres_runs = replace(settings, runs_dir=settings.data_dir / "postgres_runs")
     if command == "unit-test":
@@ -123,10 +121,7 @@ def run_on_postgres(settings: Settings, night: date, command: str = "build"):
         arguments += ["--select", "test_type:unit"]
     else:
         arguments = dbt_args(postgres_runs, night, command)
-    try:
-        return dbtRunner().invoke([*arguments, "--target", "postgres"])
-    finally:
-        release_connections()
+    return invoke_dbt(settings.warehouse, [*arguments, "--target", "postgres"], night)
 
 
 def _value(value):

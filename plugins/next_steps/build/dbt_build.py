@@ -37,11 +37,17 @@ class DbtBuildReport:
     warnings: list[str] = field(default_factory=list)
 
 
+#: How the nightly build names the night to dbt (the macro ``as_of_date``): an environment
+#: variable, not a ``--vars`` entry, because dbt parses the whole project again whenever
+#: its command-line vars change, which a new night's date would do every night.
+NIGHT_VARIABLE = "NEXT_STEPS_AS_OF_DATE"
+
+
 def dbt_args(settings: Settings, night: date, command: str = "build") -> list[str]:
-    variables: dict[str, Any] = {
-        "as_of_date": night.isoformat(),
-        "reporting_currency": settings.reporting_currency,
-    }
+    """The nightly build's dbt arguments. The vars are the same every night (the night
+    itself goes in the environment, see :func:`invoke_dbt`), so each night reuses the
+    last parse; only the log folder is the night's."""
+    variables: dict[str, Any] = {"reporting_currency": settings.reporting_currency}
     arguments = [
         command,
         "--project-dir",
@@ -79,21 +85,26 @@ def release_connections() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def invoke_dbt(warehouse: Path, arguments: list[str]):
+def invoke_dbt(warehouse: Path, arguments: list[str], night: date | None = None):
     """``dbtRunner().invoke(arguments)`` with the profile's DuckDB path set to
-    ``warehouse`` for the call, and dbt-duckdb's connection released after it."""
+    ``warehouse`` and the night (if given) in ``NIGHT_VARIABLE`` for the call, and
+    dbt-duckdb's connection released after it."""
     from dbt.cli.main import dbtRunner
 
-    previous = os.environ.get("NEXT_STEPS_WAREHOUSE")
-    os.environ["NEXT_STEPS_WAREHOUSE"] = str(warehouse)
+    environment = {"NEXT_STEPS_WAREHOUSE": str(warehouse)}
+    if night is not None:
+        environment[NIGHT_VARIABLE] = night.isoformat()
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
     try:
         return dbtRunner().invoke(arguments)
     finally:
         release_connections()
-        if previous is None:
-            os.environ.pop("NEXT_STEPS_WAREHOUSE", None)
-        else:
-            os.environ["NEXT_STEPS_WAREHOUSE"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_results_path(settings: Settings, night: date) -> Path:
@@ -116,7 +127,7 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
     written = settings.dbt_target_dir / "run_results.json"
     for stale in (kept, written):  # never an earlier night's results as tonight's
         stale.unlink(missing_ok=True)
-    outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night))
+    outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night), night)
     if written.exists():
         keep_run_results(written, kept)
 
