@@ -2,8 +2,9 @@
 -- compete, and the step whose campaign has the lowest priority in the seed
 -- next_step_campaigns wins (at most one campaign per person per night). Also the facts
 -- that decide whether the person can hear about it today, all from night D's data alone:
--- the touchpoint day and what blocks contact (terminated, opted out, no valid e-mail,
--- an address that is terminated or opted out on another account, already converted).
+-- what blocks contact (terminated, opted out, no valid e-mail, an address that is
+-- terminated or opted out on another account, already converted). The touchpoint day is
+-- counted in the view next_steps, from the last purchase, on every night.
 
 with
 
@@ -46,12 +47,6 @@ campaigns as (
 distributor_rules as (
 
     select * from {{ ref('distributor_ladder_rules') }}
-
-),
-
-touchpoint_days as (
-
-    select * from {{ ref('touchpoint_days') }}
 
 ),
 
@@ -186,7 +181,6 @@ final as (
         accounts_with_steps.rule_id,
         accounts_with_steps.step_priority,
         accounts_with_steps.days_since_last_purchase,
-        touchpoint_days.days_since_last_purchase as touchpoint_day,
         -- why this person cannot hear about the step tonight, whatever the timing; the
         -- first that applies. Already converted: the step's conversion is visible tonight
         -- although the rules still give the step; today that is a referral candidate
@@ -210,8 +204,6 @@ final as (
         accounts_with_steps.address_key
 
     from accounts_with_steps
-    left join touchpoint_days
-        on accounts_with_steps.days_since_last_purchase = touchpoint_days.days_since_last_purchase
 
 )
 

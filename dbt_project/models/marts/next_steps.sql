@@ -1,5 +1,6 @@
 -- One row per account per night built, from the change history (next_steps_history):
--- the days since the last purchase are counted from each night.
+-- the days since the last purchase, and the touchpoint day they fall on (seed
+-- touchpoint_days), are counted from each night.
 {{ config(materialized='view') }}
 
 with
@@ -17,7 +18,6 @@ nights as (
         'list_segment',
         'step_priority',
         'last_purchase_date',
-        'touchpoint_day',
         'contact_block',
         'sponsor_account_id',
         'nearest_upline_leader_id',
@@ -26,27 +26,45 @@ nights as (
 
 ),
 
+touchpoint_days as (
+
+    select * from {{ ref('touchpoint_days') }}
+
+),
+
+counted as (
+
+    select
+        nights.*,
+        cast(nights.as_of_date - nights.last_purchase_date as bigint) as days_since_last_purchase
+
+    from nights
+
+),
+
 final as (
 
     select
-        as_of_date,
-        account_id,
-        segment,
-        next_step,
-        reason,
-        rule_id,
-        ladder,
-        campaign,
-        list_segment,
-        step_priority,
-        cast(as_of_date - last_purchase_date as bigint) as days_since_last_purchase,
-        touchpoint_day,
-        contact_block,
-        sponsor_account_id,
-        nearest_upline_leader_id,
-        address_key
+        counted.as_of_date,
+        counted.account_id,
+        counted.segment,
+        counted.next_step,
+        counted.reason,
+        counted.rule_id,
+        counted.ladder,
+        counted.campaign,
+        counted.list_segment,
+        counted.step_priority,
+        counted.days_since_last_purchase,
+        touchpoint_days.days_since_last_purchase as touchpoint_day,
+        counted.contact_block,
+        counted.sponsor_account_id,
+        counted.nearest_upline_leader_id,
+        counted.address_key
 
-    from nights
+    from counted
+    left join touchpoint_days
+        on counted.days_since_last_purchase = touchpoint_days.days_since_last_purchase
 
 )
 

@@ -31,9 +31,9 @@ final as (
         list_segment,
         step_priority,
         -- stored as the date, so the row does not change every night (the view
-        -- next_steps gives the days since it on each night)
+        -- next_steps gives the days since it, and the touchpoint day they fall on, on
+        -- each night)
         {{ as_of_date() }} - cast(days_since_last_purchase as integer) as last_purchase_date,
-        touchpoint_day,
         contact_block,
         sponsor_account_id,
         nearest_upline_leader_id,
