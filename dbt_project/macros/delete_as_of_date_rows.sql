@@ -71,3 +71,34 @@
         where performance.measured_through is distinct from nights.measured_through
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    For a model that recomputes night D and the later nights, comparing each night with
+    the night before it in a view over a change history (`history`): the earliest night
+    it reads, as a date literal, for a filter on that view. On an incremental run that is
+    the latest night built before D that `history` holds (or D); otherwise none (every
+    night). The view gives a row per account per night built, so a filter that reads a
+    CTE or a subquery is applied only after the view has expanded every night ever built
+    (a year of nights: 365 copies of every account); a literal date is pushed into the
+    view and expands only the nights in play.
+-#}
+{% macro first_night_in_play(history) -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select max(nights.as_of_date)
+        from {{ ref('built_nights') }} as nights
+        where
+            nights.as_of_date < {{ as_of_date() }}
+            and exists (
+                select 1 from {{ history }} as history
+                where
+                    history.valid_from <= nights.as_of_date
+                    and (history.valid_to is null or history.valid_to > nights.as_of_date)
+            )
+    {%- endset -%}
+    {%- set previous = run_query(query).columns[0].values()[0] -%}
+    {{- return(as_of_date() if previous is none else "cast('" ~ previous ~ "' as date)") -}}
+{%- endmacro %}

@@ -8,6 +8,7 @@
     outreach_log: the transitions never depend on the order nights were built in.
 -#}
 {{ config(pre_hook="{{ delete_nights_from_as_of_date() }}") }}
+-- depends_on: {{ ref('built_nights') }}
 
 {%- set kinds = [
     {'kind': 'segment', 'mart': 'customer_segments', 'value': 'segment'},
@@ -17,6 +18,8 @@
 with
 
 {% for kind in kinds %}
+{%- set first_night = first_night_in_play(ref(kind.mart ~ '_history')) %}
+-- the nights recomputed and the one before them (a literal date: see first_night_in_play)
 {{ kind.kind }}_values as (
 
     select
@@ -25,6 +28,9 @@ with
         {{ kind.value }} as kind_value
 
     from {{ ref(kind.mart) }}
+    {%- if first_night is not none %}
+    where as_of_date >= {{ first_night }}
+    {%- endif %}
 
 ),
 

@@ -14,12 +14,18 @@
     a function of the set of nights built, never of the order they were built in.
 -#}
 {{ config(pre_hook="{{ delete_nights_from_as_of_date() }}") }}
+-- depends_on: {{ ref('built_nights') }}
+{%- set first_night = first_night_in_play(ref('next_steps_history')) %}
 
 with recursive
 
+-- the nights recomputed and the one before them (a literal date: see first_night_in_play)
 next_steps as (
 
     select * from {{ ref('next_steps') }}
+    {%- if first_night is not none %}
+    where as_of_date >= {{ first_night }}
+    {%- endif %}
 
 ),
 
