@@ -54,7 +54,7 @@ def test_build_keeps_run_results_per_night(loaded_night):
 
 def test_the_next_night_reuses_the_parse_of_the_last(loaded_night):
     """The night reaches dbt in the environment, not in --vars: a var that changes every
-    night would make dbt parse the whole project again every night (2.5 to 5 s)."""
+    night would make dbt parse the whole project again every night (5 to 8 s here)."""
     from datetime import timedelta
 
     from next_steps.build.dbt_build import dbt_args, invoke_dbt
