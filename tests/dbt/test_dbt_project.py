@@ -459,6 +459,17 @@ def test_data_tests_of_models_with_history_check_only_what_the_night_wrote(night
     assert tested == with_history
 
 
+def test_readers_of_the_history_views_filter_them_with_a_literal_night(nights):
+    # DuckDB pushes a literal date into a view over a change history, so the view expands
+    # only the nights in play; a filter read from a CTE is applied after the view has
+    # expanded every night built (first_night_in_play). The last build re-ran NIGHT_1,
+    # with no night built before it: the nights in play start at NIGHT_1.
+    compiled = nights["warehouse"].target_path / "compiled" / "next_steps" / "models" / "marts"
+    literal = f"where as_of_date >= cast('{NIGHT_1}' as date)"
+    assert (compiled / "outreach_log.sql").read_text().count(literal) == 1
+    assert (compiled / "journey_transitions.sql").read_text().count(literal) == 2
+
+
 def test_building_without_an_as_of_date_fails_with_a_clear_message(nights):
     result = nights["warehouse"].dbt("build")
     assert not result.success
