@@ -87,17 +87,18 @@
     {%- if not (execute and is_incremental()) -%}
         {{- return(none) -}}
     {%- endif -%}
+    {#- A version holds on the built nights in [valid_from, valid_to): the latest night
+        before D that any version holds on is the latest built night before the largest
+        least(valid_to, D). Two aggregates, no join of nights with versions (that join
+        grows with nights times accounts). -#}
     {%- set query -%}
         select max(nights.as_of_date)
         from {{ ref('built_nights') }} as nights
-        where
-            nights.as_of_date < {{ as_of_date() }}
-            and exists (
-                select 1 from {{ history }} as history
-                where
-                    history.valid_from <= nights.as_of_date
-                    and (history.valid_to is null or history.valid_to > nights.as_of_date)
-            )
+        where nights.as_of_date < (
+            select max(least(coalesce(history.valid_to, {{ as_of_date() }}), {{ as_of_date() }}))
+            from {{ history }} as history
+            where history.valid_from < {{ as_of_date() }}
+        )
     {%- endset -%}
     {%- set previous = run_query(query).columns[0].values()[0] -%}
     {{- return(as_of_date() if previous is none else "cast('" ~ previous ~ "' as date)") -}}
