@@ -178,7 +178,12 @@ def report(result: dict) -> str:
     lines += [
         "",
         f"Night {last['night']} / night {second['night']}: {ratio:.2f} x the time"
-        + (" in multiples of each one's floor" if len(floors) > 1 else "")
+        + (
+            f" in multiples of each one's floor ({last['seconds'] / second['seconds']:.2f} x"
+            " in wall time)"
+            if len(floors) > 1
+            else ""
+        )
         + " (issue #15's target: at most 1.25). "
         f"Kept on disk after night {last['night']}: "
         f"{last['kept_bytes'] / first['kept_bytes']:.2f} x night 1 (target: at most 3), "
