@@ -2,13 +2,13 @@
 task of the night ran and succeeded.
 
 ``make run DATE=YYYY-MM-DD`` calls this.  It runs ``airflow dags test`` (the DAG runs in
-this process with the embedded SQLite metadata), writes Airflow's output to
-``<runs>/<DATE>/airflow.log``, then asks the metadata database for the state of every
-task of the run.  The night succeeded only if the run succeeded *and* every task of the
-DAG has a task instance in state ``success``: a run in which Airflow created no task
-(as it does for a logical date before a DAG's ``start_date``) "succeeds" empty, and is
-reported here as the failure it is.  ``airflow dags test`` itself exits 0 even when the
-run failed.
+one process with the embedded SQLite metadata: ``python -m next_steps.airflow.night_test``,
+which then reads the state of every task of the run in the same process), writes
+Airflow's output to ``<runs>/<DATE>/airflow.log`` and reads the outcome from it.  The
+night succeeded only if the run succeeded *and* every task of the DAG has a task
+instance in state ``success``: a run in which Airflow created no task (as it does for a
+logical date before a DAG's ``start_date``) "succeeds" empty, and is reported here as the
+failure it is.
 
 On failure it prints, on stderr, the cause of each failed task as the task's failure
 alert stated it (``next_steps.airflow.alerts``: the exception's type and message, whatever it
@@ -21,18 +21,15 @@ NEXT_STEPS_RETRIES says so.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 DAG_ID = "next_steps_nightly"
 USAGE = "usage: make run DATE=YYYY-MM-DD (a real calendar date, e.g. DATE=2026-11-20)"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-FINISHED = re.compile(rf"DagRun Finished: dag_id={DAG_ID},.*?run_id=([^,\s]+),.*?state=(\w+)")
 # the line next_steps.airflow.alerts logs for every task that fails, whatever the exception
 ALERT = re.compile(r"Next steps: night \S+, task \S+ failed \(try \d+\): .*?(?= \[next_steps|$)")
 # the last line of a Python traceback, for a failure that raised no alert
@@ -66,6 +63,7 @@ def main(argv: list[str]) -> int:
 
 
 def run(night: date) -> int:
+    from next_steps.airflow.night_test import read_outcome
     from next_steps.config import Settings
     from next_steps.nightly import night_summary
 
@@ -76,18 +74,17 @@ def run(night: date) -> int:
     print(f"Running {DAG_ID} for {night} through Airflow (log: {log_path}) ...")
     with open(log_path, "w", encoding="utf-8") as log:
         completed = subprocess.run(
-            [_airflow(), "dags", "test", DAG_ID, night.isoformat()],
+            [sys.executable, "-m", "next_steps.airflow.night_test", night.isoformat()],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
             check=False,
         )
     output = log_path.read_text(encoding="utf-8", errors="replace")
-    finished = FINISHED.findall(output)
-    run_id, state = finished[-1] if finished else (None, "unknown")
-    states = _task_states(run_id, env) if run_id else {}
-    missing = [task for task in _dag_task_ids() if states.get(task) != "success"]
-    if completed.returncode == 0 and state == "success" and not missing:
+    outcome = read_outcome(output) or {"state": None, "tasks": {}}
+    state, tasks = outcome["state"] or "unknown", outcome["tasks"]
+    missing = [task for task, task_state in tasks.items() if task_state != "success"]
+    if completed.returncode == 0 and state == "success" and tasks and not missing:
         print(night_summary(night, settings))
         return 0
     print(f"The night {night} FAILED (run state {state}).", file=sys.stderr)
@@ -96,39 +93,11 @@ def run(night: date) -> int:
     if missing:
         print(
             "  tasks that did not succeed: "
-            + ", ".join(f"{task} ({states.get(task) or 'never created'})" for task in missing),
+            + ", ".join(f"{task} ({tasks[task] or 'never created'})" for task in missing),
             file=sys.stderr,
         )
     print(f"Full Airflow output: {log_path}", file=sys.stderr)
     return 1
-
-
-def _airflow() -> str:
-    return str(Path(sys.executable).with_name("airflow"))
-
-
-def _dag_task_ids() -> list[str]:
-    """Every task of the nightly DAG, from the DAG file itself."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    dags = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", Path(__file__).parents[1] / "dags"))
-    dag = DagBag(dag_folder=dags / f"{DAG_ID}.py").dags[DAG_ID]
-    return [task.task_id for task in dag.tasks]
-
-
-def _task_states(run_id: str, env: dict[str, str]) -> dict[str, str | None]:
-    """task id -> state of the run's task instances, from the metadata database."""
-    listed = subprocess.run(
-        [_airflow(), "tasks", "states-for-dag-run", DAG_ID, run_id, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    match = re.search(r"^\[.*\]$", listed.stdout, re.M)
-    if listed.returncode != 0 or not match:
-        return {}
-    return {row["task_id"]: row["state"] for row in json.loads(match.group(0))}
 
 
 def _causes(output: str) -> list[str]:

@@ -8,6 +8,7 @@ and no value given to make is ever interpreted by a shell."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -199,3 +200,25 @@ def test_no_other_make_variable_reaches_a_shell(tmp_path, variable):
     assert result.returncode != 0
     assert not marker.exists(), "a shell interpreted the value"
     assert "Traceback" not in result.stderr
+
+
+def test_the_runner_reads_the_last_outcome_line_airflow_s_process_printed():
+    from next_steps.airflow.night_test import MARK, read_outcome
+
+    first = {"run_id": "a", "state": "failed", "tasks": {"find_export": "failed"}}
+    last = {"run_id": "b", "state": "success", "tasks": {"find_export": "success"}}
+    output = f"log line\n{MARK}{json.dumps(first)}\nmore\n{MARK}{json.dumps(last)}\ntail\n"
+    assert read_outcome(output) == last
+    # a process that died before printing it leaves the runner no outcome: a failure
+    assert read_outcome("Traceback (most recent call last):\n  ...\nImportError: x\n") is None
+
+
+def test_the_airflow_process_refuses_a_bad_command_line_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "next_steps.airflow.night_test"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "usage: python -m next_steps.airflow.night_test YYYY-MM-DD"
