@@ -134,3 +134,41 @@ def test_a_column_change_fails_with_what_to_do_instead_of_losing_the_history(tmp
     assert "keeps the columns" in _dbt_failures(result)
     assert "alter table" in _dbt_failures(result)
     assert _history(warehouse.path) == _expected(_night_rows(1), {NIGHTS[0]})
+
+
+def test_the_empty_history_is_committed_before_a_large_first_night_goes_in(tmp_path):
+    """Why `night_history` commits the table it creates before filling it. In DuckDB 2.0.0,
+    a column that `create table as` made all NULL (the history's `valid_from`, created
+    empty) stays NULL to every later query of the process when a row group or more (about
+    122,880 rows) goes into the table in the same transaction, until the file is opened
+    again. A 10M-order first night (1M accounts) built every history that way, and every
+    view over them (joined on `valid_from`) was empty for the rest of its build; it failed
+    its tests (`make bench`). This shows the engine's behaviour, so that the day a DuckDB
+    upgrade fixes it this test says the commit can go, and the order of statements the
+    materialization uses instead."""
+    path = str(tmp_path / "engine.duckdb")
+    create_empty = (
+        "create table history as select k, cast(null as date) as valid_from "
+        "from night_rows where 1 = 0"
+    )
+    fill = "insert into history select k, date '2025-03-01' from night_rows"
+    first_valid_from = "select min(valid_from) from history"
+    with duckdb.connect(path) as connection:
+        connection.execute(
+            "create table night_rows as select 'K' || i as k from range(200000) r(i)"
+        )
+        connection.execute("begin")
+        connection.execute(create_empty)
+        connection.execute(fill)
+        connection.execute("commit")
+        hidden = connection.execute(first_valid_from).fetchall()
+        connection.execute("drop table history")
+        connection.execute("begin")
+        connection.execute(create_empty)
+        connection.execute("commit")  # what the materialization does
+        connection.execute("begin")
+        connection.execute(fill)
+        connection.execute("commit")
+        seen = connection.execute(first_valid_from).fetchall()
+    assert hidden == [(None,)], "DuckDB no longer hides the rows: night_history may drop its commit"
+    assert seen == [(date(2025, 3, 1),)]
