@@ -70,6 +70,9 @@ class Settings:
     export_wait_minutes: float = 0.0
     max_quarantine_share: float = 0.01
     duckdb_memory_limit: str = "3GB"
+    #: dbt's threads: nodes that do not depend on each other run side by side in the one
+    #: process that writes the DuckDB file (``dbt_build.dbt_args``)
+    dbt_threads: int = 2
     delivery_url: str = ""
     delivery_conn_id: str = ""
     warehouse_lease_hours: float = 6.0
@@ -106,6 +109,8 @@ class Settings:
             ),
             duckdb_memory_limit=env.get("NEXT_STEPS_DUCKDB_MEMORY_LIMIT", "").strip()
             or cls.duckdb_memory_limit,
+            dbt_threads=int(_number(env, "NEXT_STEPS_DBT_THREADS", cls.dbt_threads, whole=True))
+            or cls.dbt_threads,
             delivery_url=env.get("NEXT_STEPS_DELIVERY_URL", "").strip()
             or str(data_dir / "delivered"),
             delivery_conn_id=env.get("NEXT_STEPS_DELIVERY_CONN_ID", "").strip(),
