@@ -70,43 +70,58 @@ def _maximise(negative_ll_and_gradient, start: np.ndarray) -> optimize.OptimizeR
 # ---------------------------------------------------------------------------- BG/NBD
 
 
+def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values and, per row, the index of its own: a function of the values
+    is computed once per distinct value (purchase counts and day counts repeat a lot)."""
+    return np.unique(values, return_inverse=True)
+
+
 def bg_nbd_log_likelihood(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's log-likelihood (the paper's equation 6) and its gradient with
     respect to (r, alpha, a, b), one row per customer."""
+    return _bg_nbd_log_likelihood(params, x, _levels(x), _levels(t_x), _levels(T))
+
+
+def _bg_nbd_log_likelihood(params, x, x_levels, t_x_levels, T_levels):
     r, alpha, a, b = params
+    (xs, x_at), (t_xs, t_x_at), (Ts, T_at) = x_levels, t_x_levels, T_levels
     repeat = x > 0
-    log_a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    log_a2 = (
-        special.gammaln(a + b)
-        + special.gammaln(b + x)
+    # the functions of x, t_x and T alone, once per distinct value
+    safe_b = np.where(xs > 0, b + xs - 1, 1.0)  # b + x - 1 > 0 for a repeat buyer
+    log_a12 = (
+        special.gammaln(r + xs)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.gammaln(a + b)
+        + special.gammaln(b + xs)
         - special.gammaln(b)
-        - special.gammaln(a + b + x)
-    )
-    log_a3 = -(r + x) * np.log(alpha + T)
-    # A4 exists only for a repeat buyer; b + x - 1 > 0 there
-    safe_b = np.where(repeat, b + x - 1, 1.0)
-    log_a4 = np.where(repeat, np.log(a) - np.log(safe_b) - (r + x) * np.log(alpha + t_x), -np.inf)
+        - special.gammaln(a + b + xs)
+    )[x_at]
+    d_r_x = (special.digamma(r + xs) - special.digamma(r) + np.log(alpha))[x_at]
+    d_a_x = (special.digamma(a + b) - special.digamma(a + b + xs))[x_at]
+    d_b_x = (
+        special.digamma(a + b)
+        + special.digamma(b + xs)
+        - special.digamma(b)
+        - special.digamma(a + b + xs)
+    )[x_at]
+    inverse_b = (1.0 / safe_b)[x_at]
+    log_alpha_T, log_alpha_t_x = np.log(alpha + Ts)[T_at], np.log(alpha + t_xs)[t_x_at]
+    inverse_alpha_T, inverse_alpha_t_x = (1.0 / (alpha + Ts))[T_at], (1.0 / (alpha + t_xs))[t_x_at]
+    # per customer
+    r_x = r + x
+    log_a3 = -r_x * log_alpha_T
+    # A4 exists only for a repeat buyer
+    log_a4 = np.where(repeat, np.log(a) + np.log(inverse_b) - r_x * log_alpha_t_x, -np.inf)
     log_a34 = np.logaddexp(log_a3, log_a4)
     w3, w4 = np.exp(log_a3 - log_a34), np.exp(log_a4 - log_a34)
-    ll = log_a1 + log_a2 + log_a34
-    d_r = (
-        special.digamma(r + x)
-        - special.digamma(r)
-        + np.log(alpha)
-        - w3 * np.log(alpha + T)
-        - w4 * np.log(alpha + t_x)
-    )
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    d_a = special.digamma(a + b) - special.digamma(a + b + x) + w4 / a
-    d_b = (
-        special.digamma(a + b)
-        + special.digamma(b + x)
-        - special.digamma(b)
-        - special.digamma(a + b + x)
-        - np.where(repeat, w4 / safe_b, 0.0)
-    )
+    ll = log_a12 + log_a34
+    d_r = d_r_x - w3 * log_alpha_T - w4 * log_alpha_t_x
+    d_alpha = r / alpha - r_x * (w3 * inverse_alpha_T + w4 * inverse_alpha_t_x)
+    d_a = d_a_x + w4 / a
+    d_b = d_b_x - w4 * inverse_b
     return ll, np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -128,10 +143,11 @@ def fit_bg_nbd(x, t_x, T, min_customers: int = 1, min_repeat_buyers: int = 1) ->
         return Fit("bg_nbd", customers=customers, note="every customer's first purchase is today")
     (x, t_x, T), weight = _distinct([x, t_x, T])
     total = weight.sum()
+    levels = _levels(x), _levels(t_x), _levels(T)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        ll, gradient = bg_nbd_log_likelihood(params, x, t_x, T)
+        ll, gradient = _bg_nbd_log_likelihood(params, x, *levels)
         value = -(weight @ ll) / total
         return value, -(weight @ gradient) * params / total
 
@@ -214,22 +230,24 @@ def gamma_gamma_log_likelihood(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's log-likelihood of their mean repeat-transaction value m over x
     repeat transactions (the note's equation 3) and its gradient in (p, q, v)."""
+    return _gamma_gamma_log_likelihood(params, x, m, _levels(x))
+
+
+def _gamma_gamma_log_likelihood(params, x, m, x_levels):
     p, q, v = params
+    xs, x_at = x_levels
+    pxs = p * xs
+    # the functions of x alone, once per distinct x
+    log_x_part = (special.gammaln(pxs + q) - special.gammaln(pxs) + pxs * np.log(xs))[x_at]
+    d_p_x = (xs * (special.digamma(pxs + q) - special.digamma(pxs) + np.log(xs)))[x_at]
+    d_q_x = (special.digamma(pxs + q) - special.digamma(q))[x_at]
     px = p * x
-    ll = (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(v)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(v + x * m)
-    )
-    d_p = x * (
-        special.digamma(px + q) - special.digamma(px) + np.log(m) + np.log(x) - np.log(v + x * m)
-    )
-    d_q = special.digamma(px + q) - special.digamma(q) + np.log(v) - np.log(v + x * m)
-    d_v = q / v - (px + q) / (v + x * m)
+    log_m, x_m = np.log(m), x * m
+    log_v_x_m = np.log(v + x_m)
+    ll = log_x_part - special.gammaln(q) + q * np.log(v) + (px - 1) * log_m - (px + q) * log_v_x_m
+    d_p = d_p_x + x * (log_m - log_v_x_m)
+    d_q = d_q_x + np.log(v) - log_v_x_m
+    d_v = q / v - (px + q) / (v + x_m)
     return ll, np.column_stack([d_p, d_q, d_v])
 
 
@@ -250,10 +268,11 @@ def fit_gamma_gamma(x, m, min_customers: int = 1) -> Fit:
         )
     (x, m), weight = _distinct([x[keep], m[keep]])
     total = weight.sum()
+    x_levels = _levels(x)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        ll, gradient = gamma_gamma_log_likelihood(params, x, m)
+        ll, gradient = _gamma_gamma_log_likelihood(params, x, m, x_levels)
         return -(weight @ ll) / total, -(weight @ gradient) * params / total
 
     start = np.log([1.0, 2.0, max(float(np.average(m, weights=weight)), 1e-3)])
