@@ -1,7 +1,8 @@
-"""The BG/NBD paper's check through the project's own export path: the CDNOW sample's
+"""The purchase models through the project's own export path: the CDNOW sample's
 transaction log (2,357 customers) written as an export, a whole night at 1997-09-30 (the
-end of the paper's 39-week calibration period), and the parameters read back from
-``marts.purchase_model_fits``.
+end of the BG/NBD paper's 39-week calibration period); the parameters read back from
+``marts.purchase_model_fits`` against the papers', and ``marts.customer_predictions``
+(SQL, computed when read) against ``next_steps.predict`` (scipy).
 
 The night counts purchases as it always does (completed, total > 0, one transaction per
 calendar day), so the 8 customers whose only purchases in the 39 weeks were worth $0 are
@@ -15,10 +16,12 @@ import math
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from next_steps import nightly
+from next_steps.predict import purchase_models as pm
 
 from conftest import account, order, write_export
 from test_purchase_models import DATASETS, PAPER_BG_NBD, PAPER_GAMMA_GAMMA
@@ -63,22 +66,100 @@ def cdnow_export(folder) -> None:
     write_export(folder, accounts, orders)
 
 
-def test_a_night_at_the_end_of_the_papers_calibration_period_gives_its_estimates(settings):
-    cdnow_export(settings.landing_dir / NIGHT.isoformat())
-    nightly.run_night(NIGHT, "cdnow")
+@pytest.fixture(scope="module")
+def cdnow_night(tmp_path_factory):
+    """The night at 1997-09-30 on the CDNOW export, run once for the tests below."""
+    from next_steps.config import Settings
+
+    data = tmp_path_factory.mktemp("cdnow") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEXT_STEPS_DATA_DIR", str(data))
+        settings = Settings.from_env()
+        cdnow_export(settings.landing_dir / NIGHT.isoformat())
+        nightly.run_night(NIGHT, "cdnow", settings)
+    return settings
+
+
+def _query(settings, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        rows = connection.execute(
-            "select model, parameter, value, time_unit, customers, converged, fit_note "
-            "from marts.purchase_model_fits where as_of_date = ?",
-            [NIGHT],
-        ).fetchall()
-    fits = {(model, parameter): row for model, parameter, *row in rows}
+        return connection.execute(sql, [NIGHT]).df()
+
+
+def test_a_night_at_the_end_of_the_papers_calibration_period_gives_its_estimates(cdnow_night):
+    rows = _query(
+        cdnow_night,
+        "select model, parameter, value, time_unit, customers, converged, fit_note "
+        "from marts.purchase_model_fits where as_of_date = ?",
+    )
+    fits = {(row.model, row.parameter): row for row in rows.itertuples()}
     assert set(fits) == {("bg_nbd", name) for name in PAPER_BG_NBD} | {
         ("gamma_gamma", name) for name in PAPER_GAMMA_GAMMA
     }
-    for (model, parameter), (value, time_unit, customers, converged, note) in fits.items():
+    for (model, parameter), row in fits.items():
         published = {"bg_nbd": PAPER_BG_NBD, "gamma_gamma": PAPER_GAMMA_GAMMA}[model][parameter]
-        assert converged and note is None
-        assert math.isclose(value, published, rel_tol=0.01), (model, parameter, value)
-        assert time_unit == ("week" if parameter == "alpha" else None)
-        assert customers == {"bg_nbd": 2349, "gamma_gamma": 946}[model]
+        assert row.converged and pd.isna(row.fit_note)
+        assert math.isclose(row.value, published, rel_tol=0.01), (model, parameter, row.value)
+        assert (row.time_unit if not pd.isna(row.time_unit) else None) == (
+            "week" if parameter == "alpha" else None
+        )
+        assert row.customers == {"bg_nbd": 2349, "gamma_gamma": 946}[model]
+
+
+def test_the_predictions_view_scores_as_the_models_do(cdnow_night):
+    """customer_predictions (SQL, computed when read) against next_steps.predict (scipy)
+    on the night's own parameters, with each account's figures counted here from the
+    transaction log."""
+    fits = _query(
+        cdnow_night,
+        "select parameter, value from marts.purchase_model_fits where as_of_date = ?",
+    )
+    params = dict(zip(fits["parameter"], fits["value"], strict=True))
+    predicted = _query(
+        cdnow_night,
+        "select * from marts.customer_predictions where as_of_date = ? order by account_id",
+    )
+    log = pd.read_csv(
+        DATASETS / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "value"],
+        dtype={"date": str},
+    )
+    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    log = log[(log["date"] <= pd.Timestamp(NIGHT)) & (log["value"] > 0)]
+    days = log.groupby(["customer_id", "date"], as_index=False)["value"].sum()
+    days["account_id"] = days["customer_id"].map("C{:05d}".format)
+    by_account = days.groupby("account_id")["date"]
+    first = by_account.min()
+    expected = pd.DataFrame(
+        {
+            "x": by_account.count() - 1,
+            "recency_days": (by_account.max() - first).dt.days,
+            "tenure_days": (pd.Timestamp(NIGHT) - first).dt.days,
+            "m": days[days.groupby("account_id").cumcount() > 0]
+            .groupby("account_id")["value"]
+            .mean(),
+        }
+    ).reindex(predicted["account_id"])
+    assert len(predicted) == 2349 and predicted["prediction_note"].isna().all()
+    assert (predicted["repeat_transactions"].to_numpy() == expected["x"].to_numpy()).all()
+    assert (predicted["recency_days"].to_numpy() == expected["recency_days"].to_numpy()).all()
+    assert (predicted["tenure_days"].to_numpy() == expected["tenure_days"].to_numpy()).all()
+    x, t_x, T = expected["x"], expected["recency_days"] / 7, expected["tenure_days"] / 7
+    assert np.allclose(predicted["p_alive"], pm.bg_nbd_p_alive(params, x, t_x, T), rtol=1e-9)
+    for days_ahead in (30, 90, 365):
+        assert np.allclose(
+            predicted[f"expected_purchases_{days_ahead}d"],
+            pm.bg_nbd_expected_purchases(params, days_ahead / 7, x, t_x, T),
+            rtol=1e-8,
+        ), days_ahead
+    wait = pm.bg_nbd_median_weeks_to_next_purchase(params, x, T) * 7
+    expected_dates = pd.Timestamp(NIGHT) + pd.to_timedelta(np.round(wait), unit="D")
+    assert (pd.to_datetime(predicted["expected_next_purchase_date"]) == expected_dates).all()
+    value = pm.gamma_gamma_expected_value(params, x, expected["m"])
+    assert np.allclose(predicted["expected_order_value"], value, rtol=1e-9)
+    assert np.allclose(
+        predicted["predicted_value_365d"],
+        value * pm.bg_nbd_expected_purchases(params, 365 / 7, x, t_x, T),
+        rtol=1e-8,
+    )

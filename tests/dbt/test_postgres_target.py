@@ -41,9 +41,14 @@ pytestmark = pytest.mark.slow
 FIRST_NIGHT = date(2025, 6, 30)
 NIGHTS = [FIRST_NIGHT, FIRST_NIGHT + timedelta(days=1)]
 
-#: every mart, and the view the outreach files are written from
+#: the marts built on DuckDB only (`enabled: target.type == 'duckdb'`): the purchase models
+#: are a dbt Python model and SQL with lgamma, which dbt-postgres and PostgreSQL lack
+DUCKDB_ONLY = {"customer_predictions", "customer_transactions_history"}
+#: every other mart, and the view the outreach files are written from
 COMPARED = [
-    f"marts.{path.stem}" for path in sorted((DBT_PROJECT_DIR / "models/marts").glob("*.sql"))
+    f"marts.{path.stem}"
+    for path in sorted((DBT_PROJECT_DIR / "models/marts").glob("*.sql"))
+    if path.stem not in DUCKDB_ONLY
 ]
 COMPARED.append("pump.pump_outreach_lists")
 

@@ -44,9 +44,9 @@ final as (
         count(*) - 1 as repeat_transactions,
         max(transaction_date) - min(transaction_date) as recency_days,
         {{ as_of_date() }} - min(transaction_date) as tenure_days,
-        cast(
-            avg(transaction_value) filter (where transaction_number > 1)
-            as decimal(18, 4)
+        -- a model input, not an amount to report: not rounded to cents
+        avg(cast(transaction_value as double precision)) filter (
+            where transaction_number > 1
         ) as repeat_transaction_value_mean
 
     from numbered

@@ -1,0 +1,144 @@
+-- One row per purchasing account per night built: the purchase models' scores, computed
+-- when read from the change history of each account's transactions
+-- (customer_transactions_history) and the night's fits (purchase_model_fits), so no
+-- night keeps a copy per account. Times go to the models in weeks, as the fits' alpha.
+{{ config(materialized='view') }}
+
+with
+
+transactions as (
+
+    {{ nights_of_history(ref('customer_transactions_history'), [
+        'account_id',
+        'first_transaction_date',
+        'last_transaction_date',
+        'repeat_transactions',
+        'repeat_transaction_value_mean',
+    ]) }}
+
+),
+
+fits as (
+
+    select
+        as_of_date,
+        max(value) filter (where model = 'bg_nbd' and parameter = 'r') as r,
+        max(value) filter (where model = 'bg_nbd' and parameter = 'alpha') as alpha,
+        -- the closed form divides by a - 1; its limit at a = 1 is continuous
+        max(
+            case when abs(value - 1) < 1e-9 then 1 + 1e-9 else value end
+        ) filter (where model = 'bg_nbd' and parameter = 'a') as a,
+        max(value) filter (where model = 'bg_nbd' and parameter = 'b') as b,
+        max(value) filter (where model = 'gamma_gamma' and parameter = 'p') as p,
+        max(value) filter (where model = 'gamma_gamma' and parameter = 'q') as q,
+        max(value) filter (where model = 'gamma_gamma' and parameter = 'v') as v,
+        bool_and(converged) filter (where model = 'bg_nbd') as is_bg_nbd_usable,
+        bool_and(converged) filter (where model = 'gamma_gamma') as is_gamma_gamma_usable,
+        max(fit_note) filter (where model = 'bg_nbd') as bg_nbd_note,
+        max(fit_note) filter (where model = 'gamma_gamma') as gamma_gamma_note
+
+    from {{ ref('purchase_model_fits') }}
+    group by as_of_date
+
+),
+
+inputs as (
+
+    select
+        transactions.as_of_date,
+        transactions.account_id,
+        transactions.repeat_transactions,
+        transactions.last_transaction_date - transactions.first_transaction_date
+            as recency_days,
+        transactions.as_of_date - transactions.first_transaction_date as tenure_days,
+        -- the papers' t_x and T, in weeks
+        cast(transactions.last_transaction_date - transactions.first_transaction_date as double)
+        / 7 as recency_weeks,
+        cast(transactions.as_of_date - transactions.first_transaction_date as double)
+        / 7 as tenure_weeks,
+        cast(transactions.repeat_transaction_value_mean as double) as repeat_value_mean,
+        coalesce(fits.is_bg_nbd_usable, false) as is_bg_nbd_usable,
+        coalesce(fits.is_gamma_gamma_usable, false) as is_gamma_gamma_usable,
+        fits.bg_nbd_note,
+        fits.gamma_gamma_note,
+        fits.r,
+        fits.alpha,
+        fits.a,
+        fits.b,
+        fits.p,
+        fits.q,
+        fits.v
+
+    from transactions
+    left join fits
+        on transactions.as_of_date = fits.as_of_date
+
+),
+
+scored as (
+
+    select
+        inputs.*,
+        case
+            when inputs.is_bg_nbd_usable then
+                {{ bg_nbd_p_alive(
+                    'repeat_transactions', 'recency_weeks', 'tenure_weeks',
+                    'r', 'alpha', 'a', 'b'
+                ) }}
+        end as p_alive,
+        {%- for days in [30, 90, 365] %}
+        case
+            when inputs.is_bg_nbd_usable then
+                {{ bg_nbd_expected_purchases(
+                    'cast(' ~ days ~ ' as double) / 7', 'repeat_transactions', 'recency_weeks',
+                    'tenure_weeks', 'r', 'alpha', 'a', 'b'
+                ) }}
+        end as expected_purchases_{{ days }}d,
+        {%- endfor %}
+        case
+            when inputs.is_bg_nbd_usable then
+                inputs.as_of_date + cast(round(7 * {{ bg_nbd_median_weeks_to_next_purchase(
+                    'repeat_transactions', 'tenure_weeks', 'r', 'alpha'
+                ) }}) as integer)
+        end as expected_next_purchase_date,
+        case
+            when inputs.is_gamma_gamma_usable then
+                {{ gamma_gamma_expected_value(
+                    'repeat_transactions', 'repeat_value_mean', 'p', 'q', 'v'
+                ) }}
+        end as expected_order_value
+
+    from inputs
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        account_id,
+        repeat_transactions,
+        recency_days,
+        tenure_days,
+        p_alive,
+        expected_purchases_30d,
+        expected_purchases_90d,
+        expected_purchases_365d,
+        expected_next_purchase_date,
+        expected_order_value,
+        -- not discounted: a year's expected purchases times the expected order value
+        expected_purchases_365d * expected_order_value as predicted_value_365d,
+        case
+            when not is_bg_nbd_usable
+                then 'no purchase model tonight: ' || coalesce(bg_nbd_note, 'not fitted')
+            when not is_gamma_gamma_usable
+                then
+                    'no order-value model tonight: '
+                    || coalesce(gamma_gamma_note, 'not fitted')
+        end as prediction_note
+
+    from scored
+
+)
+
+select * from final
