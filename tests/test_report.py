@@ -84,6 +84,36 @@ def _data() -> figures.NightFigures:
         ],
         tests={"pass": 270, "warn": 1},
         timings=[("validate_export", 6.8), ("build_models", 11.4)],
+        model_fits=[
+            {
+                "model": "bg_nbd",
+                "parameter": name,
+                "value": value,
+                "time_unit": "week" if name == "alpha" else None,
+                "customers": 2349,
+                "log_likelihood": -9550.1,
+                "converged": True,
+                "fit_note": None,
+            }
+            for name, value in (("a", 0.79), ("alpha", 4.42), ("b", 2.42), ("r", 0.24))
+        ]
+        + [
+            {
+                "model": "gamma_gamma",
+                "parameter": name,
+                "value": None,
+                "time_unit": None,
+                "customers": 3,
+                "log_likelihood": None,
+                "converged": False,
+                "fit_note": "too few customers with a repeat purchase to fit order values: 3",
+            }
+            for name in ("p", "q", "v")
+        ],
+        p_alive=[
+            {"segment": "1", "accounts": 40, "mean": 1.0, "p10": 1.0, "median": 1.0, "p90": 1.0},
+            {"segment": "2-3", "accounts": 30, "mean": 0.8, "p10": 0.45, "median": 0.9, "p90": 1.0},
+        ],
     )
 
 
@@ -148,6 +178,19 @@ def test_the_lift_table_and_the_other_tables_are_there(page):
     assert "orders.csv" in page.find_element(By.ID, "data-quality").text
     assert page.find_element(By.ID, "dbt-tests").text == "dbt data tests: 270 pass, 1 warn."
     assert "build_models" in page.find_element(By.ID, "timings").text
+
+
+def test_the_purchase_models_show_their_fit_and_say_what_was_skipped(page):
+    sentences = [element.text for element in page.find_elements(By.CLASS_NAME, "model-fit")]
+    assert sentences == [
+        "BG/NBD on 2,349 customers: a 0.79, alpha 4.42 weeks, b 2.42, r 0.24.",
+        "Gamma-Gamma not used tonight, predictions skipped: too few customers with a repeat "
+        "purchase to fit order values: 3.",
+    ]
+    fits = page.find_element(By.ID, "model-fits").text
+    assert "alpha (weeks)" in fits and "-9,550.1" in fits and "no" in fits
+    p_alive = page.find_element(By.ID, "p-alive").text
+    assert "2-3 30 0.80 0.45 0.90 1.00" in p_alive
 
 
 def test_the_page_loads_nothing_from_anywhere(page):

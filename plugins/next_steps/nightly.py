@@ -408,6 +408,10 @@ def night_summary(night: date, settings: Settings | None = None) -> str:
             f"  {row['segment']:<13}{row['accounts']:>10,}{row['orders']:>10,}"
             f"{row['revenue']:>16,.2f}{aov_text:>12}"
         )
+    lines += [
+        "",
+        *(f"  {sentence}" for sentence in figures.describe_model_fits(tonight.model_fits)),
+    ]
     lines += ["", "  people with a next step tonight:"]
     lines += [f"    {reason:<72}{count:>8,}" for reason, count in outreach]
     manifest_path = settings.outreach_folder(night) / "manifest.json"

@@ -44,6 +44,10 @@ class NightFigures:
     files: list[dict[str, Any]]
     tests: dict[str, int]
     timings: list[tuple[str, float]]
+    #: marts.purchase_model_fits of the night: one row per model parameter
+    model_fits: list[dict[str, Any]]
+    #: p_alive per segment (customer_predictions): accounts scored, mean, deciles 1, 5, 9
+    p_alive: list[dict[str, Any]]
 
 
 def _rows(connection, query: str, parameters: list) -> list[dict[str, Any]]:
@@ -114,6 +118,28 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         "checks_run, checks_failed from ops.load_audit where export_date = ? order by file_name",
         [night],
     )
+    model_fits = _rows(
+        connection,
+        "select model, parameter, value, time_unit, customers, log_likelihood, converged, "
+        "fit_note from marts.purchase_model_fits where as_of_date = ? order by model, parameter",
+        [night],
+    )
+    # the view computes only the columns read: p_alive is a closed form, no series
+    p_alive = _rows(
+        connection,
+        "select segments.segment, count(*) as accounts, avg(predictions.p_alive) as mean, "
+        "quantile_cont(predictions.p_alive, 0.1) as p10, "
+        "quantile_cont(predictions.p_alive, 0.5) as median, "
+        "quantile_cont(predictions.p_alive, 0.9) as p90 "
+        "from marts.customer_predictions as predictions "
+        "inner join marts.customer_segments as segments "
+        "on predictions.account_id = segments.account_id "
+        "and segments.as_of_date = predictions.as_of_date "
+        "where predictions.as_of_date = ? and segments.as_of_date = ? "
+        "and predictions.p_alive is not null "
+        "group by segments.segment",
+        [night, night],
+    )
     order = [
         name
         for (name,) in connection.execute(
@@ -136,7 +162,37 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         files=files,
         tests=_dbt_results(run_results_path(settings, night)),
         timings=read_timings(settings, night),
+        model_fits=model_fits,
+        p_alive=sorted(
+            p_alive,
+            key=lambda row: order.index(row["segment"]) if row["segment"] in order else len(order),
+        ),
     )
+
+
+MODEL_NAMES = {"bg_nbd": "BG/NBD", "gamma_gamma": "Gamma-Gamma"}
+
+
+def describe_model_fits(fits: list[dict[str, Any]]) -> list[str]:
+    """One sentence per purchase model: its estimates, or why the night has none (and so
+    no predictions); the same words in the report and the night summary."""
+    if not fits:
+        return ["Purchase models: none fitted tonight (no purchase_model_fits rows)."]
+    sentences = []
+    for model in sorted({fit["model"] for fit in fits}):
+        rows = [fit for fit in fits if fit["model"] == model]
+        name, customers = MODEL_NAMES.get(model, model), rows[0]["customers"]
+        if all(fit["converged"] for fit in rows):
+            values = ", ".join(
+                f"{fit['parameter']} {fit['value']:.4g}"
+                + (f" {fit['time_unit']}s" if fit["time_unit"] else "")
+                for fit in rows
+            )
+            sentences.append(f"{name} on {customers:,} customers: {values}.")
+        else:
+            note = rows[0]["fit_note"] or "not fitted"
+            sentences.append(f"{name} not used tonight, predictions skipped: {note}.")
+    return sentences
 
 
 def _dbt_results(path: Path) -> dict[str, int]:

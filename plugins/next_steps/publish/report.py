@@ -20,7 +20,7 @@ import html
 from datetime import date
 from typing import Any
 
-from next_steps.publish.figures import NightFigures
+from next_steps.publish.figures import MODEL_NAMES, NightFigures, describe_model_fits
 
 OUTCOMES = ("listed", "holdout", "suppressed")
 PALETTE = {"listed": "#2f6f9f", "holdout": "#e39b2d", "suppressed": "#b9b9b9"}
@@ -385,6 +385,36 @@ def render(data: NightFigures) -> str:
             for r in data.lift
         ],
     )
+    p_alive_table = _simple_table(
+        "p-alive",
+        ["segment", "accounts scored", "mean", "10th percentile", "median", "90th percentile"],
+        [
+            [(r["segment"], r["segment"]), (r["accounts"], _number(r["accounts"]))]
+            + [(r[k], f"{r[k]:.2f}") for k in ("mean", "p10", "median", "p90")]
+            for r in data.p_alive
+        ],
+    )
+    fits_table = _simple_table(
+        "model-fits",
+        ["model", "parameter", "estimate", "customers", "log-likelihood", "converged"],
+        [
+            [
+                (f["model"], MODEL_NAMES.get(f["model"], f["model"])),
+                (
+                    f["parameter"],
+                    f["parameter"] + (f" ({f['time_unit']}s)" if f["time_unit"] else ""),
+                ),
+                (f["value"], "–" if f["value"] is None else f"{f['value']:.4g}"),
+                (f["customers"], _number(f["customers"])),
+                (
+                    f["log_likelihood"],
+                    "–" if f["log_likelihood"] is None else f"{f['log_likelihood']:,.1f}",
+                ),
+                (f["converged"], "yes" if f["converged"] else "no"),
+            ]
+            for f in data.model_fits
+        ],
+    )
     sections = [
         f"<h1>Next steps: night {night}</h1>",
         f'<p class="lede">{listed:,} people listed in {len(data.campaigns)} campaigns. '
@@ -422,6 +452,15 @@ def render(data: NightFigures) -> str:
         if data.lift
         else '<p class="muted" id="chart-lift-empty">No listing night has a closed window yet.</p>',
         lift_table,
+        "<h2>Purchase models</h2>",
+        "".join(
+            f'<p class="model-fit">{_e(sentence)}</p>'
+            for sentence in describe_model_fits(data.model_fits)
+        ),
+        fits_table,
+        "<p>Probability that a customer is still active (BG/NBD <code>p_alive</code>), per "
+        "segment, of the accounts scored tonight:</p>",
+        p_alive_table,
         "<h2>Who was left out, and why</h2>",
         left_out,
         "<h2>Data quality</h2>",
