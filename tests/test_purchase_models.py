@@ -33,11 +33,8 @@ def _within(fitted: dict[str, float], published: dict[str, float], tolerance: fl
         assert fitted[name] == pytest.approx(value, rel=tolerance), (name, fitted[name], value)
 
 
-@pytest.fixture(scope="module")
-def calibration():
-    """Per customer from the transaction log, as a night at 1997-09-30 counts it: purchases
-    with a value above 0, one transaction per calendar day; x, t_x and T in weeks; the
-    mean value of the repeat transactions."""
+def cdnow_log() -> pd.DataFrame:
+    """The CDNOW sample's transaction log: one row per line, dates parsed."""
     log = pd.read_csv(
         DATASETS / "CDNOW_sample.txt",
         sep=r"\s+",
@@ -46,19 +43,41 @@ def calibration():
         dtype={"date": str},
     )
     log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
-    purchases = log[(log["date"] <= CALIBRATION_END) & (log["value"] > 0)]
+    return log
+
+
+def per_customer(end: pd.Timestamp) -> pd.DataFrame:
+    """Per customer, as a night at ``end`` counts it: purchases with a value above 0 up
+    to it, one transaction per calendar day; x, recency and tenure in days, the mean value
+    of the repeat transactions. Indexed by the log's customer id."""
+    log = cdnow_log()
+    purchases = log[(log["date"] <= end) & (log["value"] > 0)]
     days = purchases.groupby(["customer_id", "date"], as_index=False)["value"].sum()
     days = days.sort_values(["customer_id", "date"])
     by_customer = days.groupby("customer_id")["date"]
-    first, last, count = by_customer.min(), by_customer.max(), by_customer.count()
+    first = by_customer.min()
     repeats = days[days.groupby("customer_id").cumcount() > 0]
-    mean_repeat = repeats.groupby("customer_id")["value"].mean().reindex(first.index)
     return pd.DataFrame(
         {
-            "x": count - 1,
-            "t_x": (last - first).dt.days / 7,
-            "T": (CALIBRATION_END - first).dt.days / 7,
-            "m": mean_repeat,
+            "x": by_customer.count() - 1,
+            "recency_days": (by_customer.max() - first).dt.days,
+            "tenure_days": (end - first).dt.days,
+            "m": repeats.groupby("customer_id")["value"].mean().reindex(first.index),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    """The customers of the paper's 39 weeks as a night at 1997-09-30 counts them, with
+    t_x and T in weeks."""
+    customers = per_customer(CALIBRATION_END)
+    return pd.DataFrame(
+        {
+            "x": customers["x"],
+            "t_x": customers["recency_days"] / 7,
+            "T": customers["tenure_days"] / 7,
+            "m": customers["m"],
         }
     )
 

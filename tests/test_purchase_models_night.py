@@ -24,7 +24,7 @@ from next_steps import nightly
 from next_steps.predict import purchase_models as pm
 
 from conftest import account, order, write_export
-from test_purchase_models import DATASETS, PAPER_BG_NBD, PAPER_GAMMA_GAMMA
+from test_purchase_models import PAPER_BG_NBD, PAPER_GAMMA_GAMMA, cdnow_log, per_customer
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +34,8 @@ NIGHT = date(1997, 9, 30)
 def cdnow_export(folder) -> None:
     """The CDNOW sample up to the night as an export: one account per customer (made-up
     names and addresses), one order per line of the log."""
-    log = pd.read_csv(
-        DATASETS / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "cds", "value"],
-        dtype={"date": str},
-    )
-    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d").dt.date
+    log = cdnow_log()
+    log["date"] = log["date"].dt.date
     log = log[log["date"] <= NIGHT]
     accounts = [
         account(
@@ -118,29 +112,9 @@ def test_the_predictions_view_scores_as_the_models_do(cdnow_night):
         cdnow_night,
         "select * from marts.customer_predictions where as_of_date = ? order by account_id",
     )
-    log = pd.read_csv(
-        DATASETS / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "cds", "value"],
-        dtype={"date": str},
-    )
-    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
-    log = log[(log["date"] <= pd.Timestamp(NIGHT)) & (log["value"] > 0)]
-    days = log.groupby(["customer_id", "date"], as_index=False)["value"].sum()
-    days["account_id"] = days["customer_id"].map("C{:05d}".format)
-    by_account = days.groupby("account_id")["date"]
-    first = by_account.min()
-    expected = pd.DataFrame(
-        {
-            "x": by_account.count() - 1,
-            "recency_days": (by_account.max() - first).dt.days,
-            "tenure_days": (pd.Timestamp(NIGHT) - first).dt.days,
-            "m": days[days.groupby("account_id").cumcount() > 0]
-            .groupby("account_id")["value"]
-            .mean(),
-        }
-    ).reindex(predicted["account_id"])
+    expected = per_customer(pd.Timestamp(NIGHT))
+    expected.index = expected.index.map("C{:05d}".format)
+    expected = expected.reindex(predicted["account_id"])
     assert len(predicted) == 2349 and predicted["prediction_note"].isna().all()
     assert (predicted["repeat_transactions"].to_numpy() == expected["x"].to_numpy()).all()
     assert (predicted["recency_days"].to_numpy() == expected["recency_days"].to_numpy()).all()
