@@ -151,7 +151,7 @@ def fit_bg_nbd(x, t_x, T, min_customers: int = 1, min_repeat_buyers: int = 1) ->
         value = -(weight @ ll) / total
         return value, -(weight @ gradient) * params / total
 
-    # start: rate from the repeat transactions per week, dropout near the middle
+    # start: r = a = b = 1, and alpha the mean T (about one purchase over a typical tenure)
     start = np.log([1.0, max(float(np.mean(T)), 1e-3), 1.0, 1.0])
     result = _maximise(objective, start)
     return _fit_result("bg_nbd", BG_NBD_PARAMETERS, result, total, customers)
