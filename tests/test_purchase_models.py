@@ -9,6 +9,7 @@ files directly (`lifetimes.datasets` needs `pkg_resources`, which is not install
 from __future__ import annotations
 
 import importlib.util
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +195,32 @@ def test_thin_data_gives_a_note_not_an_error():
     assert not first_night.usable and "today" in first_night.note
     no_repeats = pm.fit_gamma_gamma([0, 0], [np.nan, np.nan], min_customers=1)
     assert not no_repeats.usable and "too few" in no_repeats.note
+
+
+def test_a_fit_that_raises_leaves_a_note_and_the_night_goes_on(monkeypatch):
+    """The rows of purchase_model_fits for a model whose fit raised: no values, not
+    converged, the error in fit_note; the other model is fitted as usual."""
+    from next_steps.predict import night
+
+    def broken(*args, **kwargs):
+        raise ValueError("array must not contain infs or NaNs")
+
+    monkeypatch.setattr(pm, "fit_bg_nbd", broken)
+    rng = np.random.default_rng(5)
+    inputs = pd.DataFrame(
+        {
+            "repeat_transactions": rng.integers(0, 4, size=300),
+            "recency_days": rng.integers(0, 50, size=300),
+            "tenure_days": rng.integers(50, 100, size=300),
+            "repeat_transaction_value_mean": rng.gamma(5.0, 8.0, size=300),
+        }
+    )
+    inputs.loc[inputs["repeat_transactions"] == 0, "repeat_transaction_value_mean"] = np.nan
+    fits = night.fit_night(inputs, pd.Series({"min_customers": 100, "min_repeat_buyers": 20}))
+    rows = night.fit_rows(date(2025, 6, 30), fits)
+    bg_nbd = rows[rows["model"] == "bg_nbd"]
+    assert bg_nbd["value"].isna().all() and not bg_nbd["converged"].any()
+    assert (bg_nbd["fit_note"] == "the fit failed: array must not contain infs or NaNs").all()
+    gamma_gamma = rows[rows["model"] == "gamma_gamma"]
+    assert gamma_gamma["converged"].all() and gamma_gamma["fit_note"].isna().all()
+    assert list(rows["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]

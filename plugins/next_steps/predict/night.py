@@ -37,15 +37,32 @@ def fit_night(inputs: pd.DataFrame, settings: pd.Series) -> tuple[pm.Fit, pm.Fit
     t_x = inputs["recency_days"].to_numpy(dtype=float) / DAYS_PER_WEEK
     T = inputs["tenure_days"].to_numpy(dtype=float) / DAYS_PER_WEEK
     m = pd.to_numeric(inputs["repeat_transaction_value_mean"]).to_numpy(dtype=float)
-    bg_nbd = pm.fit_bg_nbd(
-        x,
-        t_x,
-        T,
-        min_customers=int(settings["min_customers"]),
-        min_repeat_buyers=int(settings["min_repeat_buyers"]),
+    bg_nbd = _fit_or_note(
+        "bg_nbd",
+        len(x),
+        lambda: pm.fit_bg_nbd(
+            x,
+            t_x,
+            T,
+            min_customers=int(settings["min_customers"]),
+            min_repeat_buyers=int(settings["min_repeat_buyers"]),
+        ),
     )
-    gamma_gamma = pm.fit_gamma_gamma(x, m, min_customers=int(settings["min_repeat_buyers"]))
+    gamma_gamma = _fit_or_note(
+        "gamma_gamma",
+        int(np.count_nonzero(x > 0)),
+        lambda: pm.fit_gamma_gamma(x, m, min_customers=int(settings["min_repeat_buyers"])),
+    )
     return bg_nbd, gamma_gamma
+
+
+def _fit_or_note(model: str, customers: int, fit) -> pm.Fit:
+    """The fit, or, when fitting raises (the optimiser on data it cannot handle), no
+    estimates and the error as the note: the night goes on with today's rules."""
+    try:
+        return fit()
+    except (ArithmeticError, ValueError, FloatingPointError) as error:
+        return pm.Fit(model, customers=customers, note=f"the fit failed: {error}")
 
 
 def fit_rows(night: date, fits: tuple[pm.Fit, ...]) -> pd.DataFrame:
