@@ -29,14 +29,15 @@ from test_purchase_models import PAPER_BG_NBD, PAPER_GAMMA_GAMMA, cdnow_log, per
 pytestmark = pytest.mark.slow
 
 NIGHT = date(1997, 9, 30)
+EARLIER = date(1997, 9, 23)
 
 
-def cdnow_export(folder) -> None:
+def cdnow_export(folder, night: date = NIGHT) -> None:
     """The CDNOW sample up to the night as an export: one account per customer (made-up
     names and addresses), one order per line of the log."""
     log = cdnow_log()
     log["date"] = log["date"].dt.date
-    log = log[log["date"] <= NIGHT]
+    log = log[log["date"] <= night]
     accounts = [
         account(
             f"C{customer:05d}",
@@ -71,6 +72,9 @@ def cdnow_night(tmp_path_factory):
         settings = Settings.from_env()
         cdnow_export(settings.landing_dir / NIGHT.isoformat())
         nightly.run_night(NIGHT, "cdnow", settings)
+        # a night before it, built after it: every night keeps its own fits
+        cdnow_export(settings.landing_dir / EARLIER.isoformat(), EARLIER)
+        nightly.run_night(EARLIER, "cdnow-earlier", settings)
     return settings
 
 
@@ -137,3 +141,33 @@ def test_the_predictions_view_scores_as_the_models_do(cdnow_night):
         value * pm.bg_nbd_expected_purchases(params, 365 / 7, x, t_x, T),
         rtol=1e-8,
     )
+
+
+def test_every_night_keeps_its_own_fits_and_predictions(cdnow_night):
+    """The night a week earlier, built after 1997-09-30: both nights' fits stay, each on
+    its own customers and estimates, and the predictions of each night are there."""
+    with duckdb.connect(str(cdnow_night.warehouse), read_only=True) as connection:
+        fits = connection.execute(
+            "select as_of_date, model, min(customers), count(*), bool_and(converged) "
+            "from marts.purchase_model_fits group by all order by all"
+        ).fetchall()
+        alphas = dict(
+            connection.execute(
+                "select as_of_date, value from marts.purchase_model_fits "
+                "where model = 'bg_nbd' and parameter = 'alpha'"
+            ).fetchall()
+        )
+        predicted = connection.execute(
+            "select as_of_date, count(*), count(p_alive) from marts.customer_predictions "
+            "group by all order by all"
+        ).fetchall()
+    assert [(night, model, rows, ok) for night, model, _, rows, ok in fits] == [
+        (EARLIER, "bg_nbd", 4, True),
+        (EARLIER, "gamma_gamma", 3, True),
+        (NIGHT, "bg_nbd", 4, True),
+        (NIGHT, "gamma_gamma", 3, True),
+    ]
+    assert fits[0][2] <= fits[2][2] == 2349
+    assert alphas[EARLIER] != alphas[NIGHT]
+    assert [night for night, _, _ in predicted] == [EARLIER, NIGHT]
+    assert all(rows == scored for _, rows, scored in predicted)
