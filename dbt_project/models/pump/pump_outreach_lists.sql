@@ -44,32 +44,6 @@ listed as (
 
 ),
 
--- what the purchase models predict for each listed person (DuckDB only: PostgreSQL
--- builds no predictions, its columns stay empty)
-predictions as (
-
-    {% if target.type == 'duckdb' -%}
-    select
-        as_of_date,
-        account_id,
-        p_alive,
-        expected_next_purchase_date,
-        predicted_value_365d
-
-    from {{ ref('customer_predictions') }}
-    where as_of_date in (select listed.as_of_date from listed)
-    {%- else -%}
-    select
-        cast(null as date) as as_of_date,
-        cast(null as varchar(64)) as account_id,
-        cast(null as double precision) as p_alive,
-        cast(null as date) as expected_next_purchase_date,
-        cast(null as double precision) as predicted_value_365d
-    where false
-    {%- endif %}
-
-),
-
 -- each listed night's account snapshot (every night has its own export)
 snapshot_accounts as (
 
@@ -111,10 +85,7 @@ final as (
         next_steps.nearest_upline_leader_id as upline_leader_account_id,
         leader.first_name as upline_leader_first_name,
         customer_segments.orders_in_window,
-        customer_segments.revenue_in_window,
-        predictions.p_alive,
-        predictions.expected_next_purchase_date,
-        predictions.predicted_value_365d
+        customer_segments.revenue_in_window
 
     from listed
     inner join next_steps
@@ -137,10 +108,6 @@ final as (
         on
             listed.as_of_date = leader.as_of_date
             and next_steps.nearest_upline_leader_id = leader.account_id
-    left join predictions
-        on
-            listed.as_of_date = predictions.as_of_date
-            and listed.account_id = predictions.account_id
 
 )
 

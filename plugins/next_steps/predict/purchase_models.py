@@ -58,16 +58,13 @@ def _distinct(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def _maximise(negative_ll_and_gradient, start: np.ndarray) -> optimize.OptimizeResult:
-    # the line search may try parameters where the likelihood overflows: it backs off, and
-    # a fit that cannot is reported as not converged, not as a warning per step
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return optimize.minimize(
-            negative_ll_and_gradient,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-        )
+    return optimize.minimize(
+        negative_ll_and_gradient,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+    )
 
 
 # ---------------------------------------------------------------------------- BG/NBD
