@@ -23,7 +23,7 @@ is deterministic: the same rows in any order give the same parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import optimize, special
@@ -76,15 +76,9 @@ def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(values, return_inverse=True)
 
 
-def bg_nbd_log_likelihood(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each customer's log-likelihood (the paper's equation 6) and its gradient with
-    respect to (r, alpha, a, b), one row per customer."""
-    return _bg_nbd_log_likelihood(params, x, _levels(x), _levels(t_x), _levels(T))
-
-
 def _bg_nbd_log_likelihood(params, x, x_levels, t_x_levels, T_levels):
+    """Each customer's log-likelihood (the paper's equation 6) and its gradient with
+    respect to (r, alpha, a, b), one row per customer; t_x and T come as their levels."""
     r, alpha, a, b = params
     (xs, x_at), (t_xs, t_x_at), (Ts, T_at) = x_levels, t_x_levels, T_levels
     repeat = x > 0
@@ -225,15 +219,9 @@ def bg_nbd_median_weeks_to_next_purchase(params: dict[str, float], x, T) -> np.n
 # ---------------------------------------------------------------------- Gamma-Gamma
 
 
-def gamma_gamma_log_likelihood(
-    params: np.ndarray, x: np.ndarray, m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _gamma_gamma_log_likelihood(params, x, m, x_levels):
     """Each customer's log-likelihood of their mean repeat-transaction value m over x
     repeat transactions (the note's equation 3) and its gradient in (p, q, v)."""
-    return _gamma_gamma_log_likelihood(params, x, m, _levels(x))
-
-
-def _gamma_gamma_log_likelihood(params, x, m, x_levels):
     p, q, v = params
     xs, x_at = x_levels
     pxs = p * xs
@@ -279,11 +267,8 @@ def fit_gamma_gamma(x, m, min_customers: int = 1) -> Fit:
     result = _maximise(objective, start)
     fit = _fit_result("gamma_gamma", GAMMA_GAMMA_PARAMETERS, result, total, customers)
     if fit.usable and fit.params["q"] <= 1:
-        return Fit(
-            "gamma_gamma",
-            params=fit.params,
-            customers=customers,
-            log_likelihood=fit.log_likelihood,
+        return replace(
+            fit,
             converged=False,
             note=f"q = {fit.params['q']:.3f} <= 1: the expected order value is infinite",
         )
