@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -111,11 +113,16 @@ def run_year(workdir: Path, nights: int, orders: int, resume: bool = False) -> d
             "from datetime import date; from next_steps import nightly; "
             f"nightly.run_night(date.fromisoformat('{night}'), 'year')"
         )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds, peak, _ = timed([sys.executable, "-c", code], env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         row = {
             "night": index + 1,
             "date": night.isoformat(),
             "seconds": seconds,
+            # CPU seconds (user + system) of the night's process and its children: what
+            # the night cost, much less moved than wall time by other work on the machine
+            "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
             "floor": floor,
             "peak_mib": peak,
             "warehouse_bytes": _size(data / "warehouse.duckdb"),
@@ -126,7 +133,8 @@ def run_year(workdir: Path, nights: int, orders: int, resume: bool = False) -> d
             handle.write(json.dumps(row) + "\n")
         rows.append(row)
         print(
-            f"  night {row['night']:>3} {seconds:7.1f} s {peak:7.0f} MiB  warehouse "
+            f"  night {row['night']:>3} {seconds:7.1f} s cpu {row['cpu_seconds']:7.1f} s "
+            f"{peak:7.0f} MiB  warehouse "
             f"{row['warehouse_bytes'] / MIB:8.1f} MiB  kept {row['kept_bytes'] / MIB:8.1f} MiB",
             file=sys.stderr,
             flush=True,
@@ -139,6 +147,16 @@ def sampled(rows: list[dict]) -> list[dict]:
     step = max(1, len(rows) // 10)
     keep = {0, 1, len(rows) - 1, *range(step - 1, len(rows), step)}
     return [row for index, row in enumerate(rows) if index in keep]
+
+
+def _ends(rows: list[dict], key: str, count: int = 10) -> tuple[float, float]:
+    """Median of ``key`` over nights 2 to ``count`` + 1 and over the last ``count``
+    nights: one slow night (another process on the machine) moves neither."""
+    early = [row[key] for row in rows[1 : count + 1] if key in row]
+    late = [row[key] for row in rows[max(1, len(rows) - count) :] if key in row]
+    if not early or not late:
+        return float("nan"), float("nan")
+    return statistics.median(early), statistics.median(late)
 
 
 def report(result: dict) -> str:
@@ -165,12 +183,13 @@ def report(result: dict) -> str:
         f"(`make bench-year NIGHTS={result['nights']} YEAR_ORDERS={result['orders']}`); "
         f"{floor_text}.",
         "",
-        "| night | wall | x floor | peak memory | warehouse file | kept on disk |",
-        "|---|---|---|---|---|---|",
+        "| night | wall | x floor | CPU | peak memory | warehouse file | kept on disk |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {row['night']} | {row['seconds']:.1f} s | {row['seconds'] / row['floor']:.1f} | "
-        f"{row['peak_mib']:.0f} MiB | {row['warehouse_bytes'] / MIB:.1f} MiB | "
+        + (f"{row['cpu_seconds']:.1f} s | " if "cpu_seconds" in row else "- | ")
+        + f"{row['peak_mib']:.0f} MiB | {row['warehouse_bytes'] / MIB:.1f} MiB | "
         f"{row['kept_bytes'] / MIB:.1f} MiB |"
         for row in sampled(rows)
     ]
@@ -191,6 +210,17 @@ def report(result: dict) -> str:
         f"{(last['warehouse_bytes'] - second['warehouse_bytes']) / max(1, len(rows) - 2) / MIB:.2f}"
         f" MiB more per night after night 2. Chart: `docs/bench_year.svg`.",
     ]
+    if len(rows) >= 4:
+        count = min(10, (len(rows) - 1) // 2)
+        wall_early, wall_late = _ends(rows, "seconds", count)
+        cpu_early, cpu_late = _ends(rows, "cpu_seconds", count)
+        lines += [
+            "",
+            f"Median of the last {count} nights / median of nights 2-{count + 1}: "
+            f"{wall_late / wall_early:.2f} x in wall time ({wall_early:.1f} -> "
+            f"{wall_late:.1f} s), {cpu_late / cpu_early:.2f} x in CPU time ({cpu_early:.1f} "
+            f"-> {cpu_late:.1f} s).",
+        ]
     if last.get("parts"):
         lines += [
             "",
