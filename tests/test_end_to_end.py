@@ -234,6 +234,40 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
     assert opted_out and terminated and not (opted_out | terminated) & set(listed)
 
 
+def test_each_file_puts_the_people_worth_most_first_with_their_predictions(night_run):
+    """Every row carries the person's predictions of the night (customer_predictions), and
+    each file is ordered by predicted value, highest first, people without one last."""
+    folder = night_run["data"] / "outreach" / NIGHT.isoformat()
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as db:
+        predicted = {
+            account_id: (p_alive, next_date, value)
+            for account_id, p_alive, next_date, value in db.execute(
+                "select account_id, p_alive, expected_next_purchase_date, predicted_value_365d "
+                "from marts.customer_predictions where as_of_date = ?",
+                [NIGHT],
+            ).fetchall()
+        }
+    assert any(value is not None for _, _, value in predicted.values()), "no model tonight"
+    with_value = 0
+    for path in folder.rglob("*.csv"):
+        rows = list(_read(path))
+        # highest value first, then the people without one; ties by account id
+        order = [(-float(row["predicted_value_365d"] or "-inf"), row["account_id"]) for row in rows]
+        assert order == sorted(order), path.name
+        for row in rows:
+            p_alive, next_date, value = predicted.get(row["account_id"], (None, None, None))
+            if p_alive is None:
+                assert row["p_alive"] == row["expected_next_purchase_date"] == ""
+            if value is None:
+                assert row["predicted_value_365d"] == ""
+            else:
+                with_value += 1
+                assert float(row["p_alive"]) == pytest.approx(p_alive, rel=1e-12)
+                assert row["expected_next_purchase_date"] == next_date.isoformat()
+                assert float(row["predicted_value_365d"]) == pytest.approx(value, rel=1e-12)
+    assert with_value > 0
+
+
 def test_manifest_names_every_file_with_rows_and_checksums(night_run):
     folder = night_run["data"] / "outreach" / NIGHT.isoformat()
     manifest = json.loads((folder / "manifest.json").read_text())

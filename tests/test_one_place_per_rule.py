@@ -154,6 +154,8 @@ def test_the_readme_configuration_table_is_what_settings_does(tmp_path):
         elif text.startswith("./") or text.startswith("<project>/"):
             expected = PROJECT_ROOT / text.split("/", 1)[1]
             assert getattr(defaults, name) == expected, variable
+        elif isinstance(getattr(defaults, name), bool):
+            assert getattr(defaults, name) == {"on": True, "off": False}[text], variable
         elif isinstance(getattr(defaults, name), float | int):
             assert getattr(defaults, name) == float(text), variable
         else:

@@ -35,6 +35,9 @@ ROW = (
     "",
     "1",
     "50.00",
+    "0.83",
+    "2025-07-15",
+    "120.50",
 )
 LISTS = {
     ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
@@ -51,6 +54,9 @@ LISTS = {
             *ROW[11:17],
             "12",
             "900.00",
+            "",
+            "",
+            "",
         )
     ],
 }
@@ -148,7 +154,7 @@ def test_a_later_night_is_written_again_only_when_its_files_changed(tmp_path):
 
 
 def test_a_row_without_every_file_column_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="19 file columns"):
+    with pytest.raises(ValueError, match="22 file columns"):
         _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
     assert not (tmp_path / "outreach" / "2025-06-30").exists()
 
@@ -170,5 +176,8 @@ def test_text_cells_start_no_formula_and_numbers_stay_numbers(tmp_path):
         "revenue_12m",
         "last_order_date",
         "touchpoint_day",
+        "p_alive",
+        "expected_next_purchase_date",
+        "predicted_value_365d",
     } == outreach.NOT_TEXT_COLUMNS
     assert set(outreach.TEXT_COLUMNS) | outreach.NOT_TEXT_COLUMNS == set(columns)

@@ -224,3 +224,31 @@ def test_a_fit_that_raises_leaves_a_note_and_the_night_goes_on(monkeypatch):
     gamma_gamma = rows[rows["model"] == "gamma_gamma"]
     assert gamma_gamma["converged"].all() and gamma_gamma["fit_note"].isna().all()
     assert list(rows["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+
+
+def test_switched_off_no_model_is_fitted_and_each_row_says_why():
+    """NEXT_STEPS_PURCHASE_MODELS=off (the dbt var purchase_models): the fits' rows are
+    there without values, their note names the switch, the counts are the night's."""
+    from next_steps.config import Settings
+    from next_steps.predict import night
+
+    inputs = pd.DataFrame(
+        {
+            "repeat_transactions": [0, 2, 5],
+            "recency_days": [0, 30, 80],
+            "tenure_days": [10, 60, 90],
+            "repeat_transaction_value_mean": [np.nan, 20.0, 35.0],
+        }
+    )
+    settings = pd.Series({"min_customers": 1, "min_repeat_buyers": 1})
+    rows = night.fit_rows(date(2025, 6, 30), night.fit_night(inputs, settings, enabled=False))
+    assert rows["value"].isna().all() and not rows["converged"].any()
+    assert (rows["fit_note"] == night.SWITCHED_OFF).all()
+    assert dict(zip(rows["model"], rows["customers"], strict=False)) == {
+        "bg_nbd": 3,
+        "gamma_gamma": 2,
+    }
+    assert Settings.from_env({}).purchase_models is True
+    assert Settings.from_env({"NEXT_STEPS_PURCHASE_MODELS": "off"}).purchase_models is False
+    with pytest.raises(ValueError, match="NEXT_STEPS_PURCHASE_MODELS='maybe' is not on or off"):
+        Settings.from_env({"NEXT_STEPS_PURCHASE_MODELS": "maybe"})

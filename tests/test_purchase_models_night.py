@@ -131,8 +131,11 @@ def test_the_predictions_view_scores_as_the_models_do(cdnow_night):
             pm.bg_nbd_expected_purchases(params, days_ahead / 7, x, t_x, T),
             rtol=1e-8,
         ), days_ahead
-    wait = pm.bg_nbd_median_weeks_to_next_purchase(params, x, T) * 7
-    expected_dates = pd.Timestamp(NIGHT) + pd.to_timedelta(np.round(wait), unit="D")
+    # from the last purchase, with the rate known then (T = t_x), at least a day
+    wait = np.maximum(1, np.round(pm.bg_nbd_median_weeks_to_next_purchase(params, x, t_x) * 7))
+    since_last = (expected["tenure_days"] - expected["recency_days"]).to_numpy()
+    last = pd.Timestamp(NIGHT) - pd.to_timedelta(since_last, unit="D")
+    expected_dates = last + pd.to_timedelta(wait, unit="D")
     assert (pd.to_datetime(predicted["expected_next_purchase_date"]) == expected_dates).all()
     value = pm.gamma_gamma_expected_value(params, x, expected["m"])
     assert np.allclose(predicted["expected_order_value"], value, rtol=1e-9)

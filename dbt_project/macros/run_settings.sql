@@ -117,5 +117,22 @@
         {%- do reporting_currency() -%}
         {%- do sponsor_tree_max_depth() -%}
         {%- do conversion_window_days() -%}
+        {%- do purchase_models_enabled() -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro purchase_models_enabled() -%}
+    {#-
+        Whether the purchase models are fitted (default in dbt_project.yml): true or false.
+        The dbt Python model purchase_model_fits reads it from its config (a Python model
+        sees no vars), where _marts__models.yml puts it.
+    -#}
+    {%- set value = var('purchase_models') | string | trim | lower -%}
+    {%- if value not in ['true', 'false'] -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var 'purchase_models' must be true or false, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return(value == 'true') -}}
 {%- endmacro %}

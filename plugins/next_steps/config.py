@@ -45,6 +45,17 @@ def _number(env: Mapping[str, str], name: str, default: float, whole: bool = Fal
     return number
 
 
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{name}={env[name]!r} is not on or off.")
+
+
 @cache
 def dbt_var_default(dbt_project_dir: Path, name: str):
     """The default of a dbt var: the ``vars:`` of ``dbt_project.yml``, its only place."""
@@ -82,6 +93,10 @@ class Settings:
     warehouse_wait_seconds: float = 30.0
     #: night folders (outreach, quarantine, runs) older than this are removed; 0 keeps all
     keep_days: int = 90
+    #: fit the purchase models (the dbt var ``purchase_models``, whose default is the
+    #: default here); off: the steps follow the rules alone, as on a night with too little
+    #: data
+    purchase_models: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +138,11 @@ class Settings:
             )
             or cls.warehouse_wait_seconds,
             keep_days=int(_number(env, "NEXT_STEPS_KEEP_DAYS", cls.keep_days, whole=True)),
+            purchase_models=_switch(
+                env,
+                "NEXT_STEPS_PURCHASE_MODELS",
+                bool(dbt_var_default(dbt_project_dir, "purchase_models")),
+            ),
         )
 
     @property

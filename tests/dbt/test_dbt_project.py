@@ -383,6 +383,9 @@ def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(
         None,
         2,  # orders_in_window and revenue_in_window: release 0.2 appends the new names
         D("100.00"),
+        None,  # no predictions: 13 purchasers are too few for the purchase models
+        None,
+        None,
     )
 
 

@@ -2,8 +2,11 @@
 -- when read from the change history of each account's transactions
 -- (customer_transactions_history) and the night's fits (purchase_model_fits), so no
 -- night keeps a copy per account. Times go to the models in weeks, as the fits' alpha.
+-- On PostgreSQL, which fits no models (a dbt Python model) and has no lgamma, the view has
+-- the same columns and no rows, so the models that read it build there too.
 {{ config(materialized='view') }}
 
+{% if target.type == 'duckdb' -%}
 with
 
 transactions as (
@@ -48,6 +51,7 @@ inputs as (
         transactions.as_of_date,
         transactions.account_id,
         transactions.repeat_transactions,
+        transactions.last_transaction_date,
         transactions.last_transaction_date - transactions.first_transaction_date
             as recency_days,
         transactions.as_of_date - transactions.first_transaction_date as tenure_days,
@@ -95,11 +99,16 @@ scored as (
                 ) }}
         end as expected_purchases_{{ days }}d,
         {%- endfor %}
+        -- from the last purchase: the median wait of a customer still active, with the
+        -- rate known at that purchase (T = t_x), at least a day (a day's purchases are
+        -- one transaction); a date that passes while the customer does not buy
         case
             when inputs.is_bg_nbd_usable then
-                inputs.as_of_date + cast(round(7 * {{ bg_nbd_median_weeks_to_next_purchase(
-                    'repeat_transactions', 'tenure_weeks', 'r', 'alpha'
-                ) }}) as integer)
+                inputs.last_transaction_date + cast(greatest(1, round(7 * {{
+                    bg_nbd_median_weeks_to_next_purchase(
+                        'repeat_transactions', 'recency_weeks', 'r', 'alpha'
+                    )
+                }})) as integer)
         end as expected_next_purchase_date,
         case
             when inputs.is_gamma_gamma_usable then
@@ -142,3 +151,20 @@ final as (
 )
 
 select * from final
+{%- else %}
+select
+    cast(null as date) as as_of_date,
+    cast(null as varchar) as account_id,
+    cast(null as bigint) as repeat_transactions,
+    cast(null as bigint) as recency_days,
+    cast(null as bigint) as tenure_days,
+    cast(null as double precision) as p_alive,
+    cast(null as double precision) as expected_purchases_30d,
+    cast(null as double precision) as expected_purchases_90d,
+    cast(null as double precision) as expected_purchases_365d,
+    cast(null as date) as expected_next_purchase_date,
+    cast(null as double precision) as expected_order_value,
+    cast(null as double precision) as predicted_value_365d,
+    cast(null as varchar) as prediction_note
+where false
+{%- endif %}

@@ -12,4 +12,6 @@ def model(dbt, session):
     night = dbt.ref("int_night_built").df()["as_of_date"].iloc[0]
     inputs = dbt.ref("int_transactions_summarised_to_accounts").df()
     settings = dbt.ref("purchase_model_settings").df().iloc[0]
-    return fit_rows(night, fit_night(inputs, settings))
+    # the dbt var purchase_models, which _marts__models.yml puts in this model's config
+    enabled = str(dbt.config.get("purchase_models")).strip().lower() == "true"
+    return fit_rows(night, fit_night(inputs, settings, enabled=enabled))

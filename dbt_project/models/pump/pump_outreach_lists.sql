@@ -44,6 +44,22 @@ listed as (
 
 ),
 
+-- what the purchase models predict for the people listed on their nights (none on the
+-- PostgreSQL target, where customer_predictions has no rows)
+predictions as (
+
+    select
+        as_of_date,
+        account_id,
+        p_alive,
+        expected_next_purchase_date,
+        predicted_value_365d
+
+    from {{ ref('customer_predictions') }}
+    where as_of_date in (select listed.as_of_date from listed)
+
+),
+
 -- each listed night's account snapshot (every night has its own export)
 snapshot_accounts as (
 
@@ -85,7 +101,10 @@ final as (
         next_steps.nearest_upline_leader_id as upline_leader_account_id,
         leader.first_name as upline_leader_first_name,
         customer_segments.orders_in_window,
-        customer_segments.revenue_in_window
+        customer_segments.revenue_in_window,
+        predictions.p_alive,
+        predictions.expected_next_purchase_date,
+        predictions.predicted_value_365d
 
     from listed
     inner join next_steps
@@ -108,6 +127,10 @@ final as (
         on
             listed.as_of_date = leader.as_of_date
             and next_steps.nearest_upline_leader_id = leader.account_id
+    left join predictions
+        on
+            listed.as_of_date = predictions.as_of_date
+            and listed.account_id = predictions.account_id
 
 )
 

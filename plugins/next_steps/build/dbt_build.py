@@ -47,7 +47,10 @@ def dbt_args(settings: Settings, night: date, command: str = "build") -> list[st
     """The nightly build's dbt arguments. The vars are the same every night (the night
     itself goes in the environment, see :func:`invoke_dbt`), so each night reuses the
     last parse; only the log folder is the night's."""
-    variables: dict[str, Any] = {"reporting_currency": settings.reporting_currency}
+    variables: dict[str, Any] = {
+        "reporting_currency": settings.reporting_currency,
+        "purchase_models": settings.purchase_models,
+    }
     arguments = [
         command,
         "--project-dir",

@@ -30,10 +30,22 @@ FIT_COLUMNS = (
 TIME_UNITS = {("bg_nbd", "alpha"): "week"}
 
 
-def fit_night(inputs: pd.DataFrame, settings: pd.Series) -> tuple[pm.Fit, pm.Fit]:
+#: the note of a night whose fits were switched off (``NEXT_STEPS_PURCHASE_MODELS``)
+SWITCHED_OFF = "switched off (NEXT_STEPS_PURCHASE_MODELS=off, dbt var purchase_models)"
+
+
+def fit_night(
+    inputs: pd.DataFrame, settings: pd.Series, enabled: bool = True
+) -> tuple[pm.Fit, pm.Fit]:
     """Both models fitted on one night's accounts (one row each: repeat_transactions,
-    recency_days, tenure_days, repeat_transaction_value_mean)."""
+    recency_days, tenure_days, repeat_transaction_value_mean); none when ``enabled`` is
+    false, with the note :data:`SWITCHED_OFF`."""
     x = inputs["repeat_transactions"].to_numpy(dtype=float)
+    if not enabled:
+        return (
+            pm.Fit("bg_nbd", customers=len(x), note=SWITCHED_OFF),
+            pm.Fit("gamma_gamma", customers=int(np.count_nonzero(x > 0)), note=SWITCHED_OFF),
+        )
     t_x = inputs["recency_days"].to_numpy(dtype=float) / DAYS_PER_WEEK
     T = inputs["tenure_days"].to_numpy(dtype=float) / DAYS_PER_WEEK
     m = pd.to_numeric(inputs["repeat_transaction_value_mean"]).to_numpy(dtype=float)

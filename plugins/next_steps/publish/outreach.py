@@ -13,8 +13,10 @@ people are already left out there); the writer reads night D and every later nig
 Building D recomputes those later nights (their cool-downs depend on D), so their
 folders are written again, but only when their lists changed: normally there are none.
 Files are written into a hidden folder beside the target and moved into place with a
-rename, so a marketing tool never sees half a night.  Rows are sorted by account id and
-values are rendered as text by DuckDB, so a re-run writes byte-identical CSV files.
+rename, so a marketing tool never sees half a night.  Rows are sorted by predicted value
+(``predicted_value_365d``, highest first, then the people without one), then by account
+id, and values are rendered as text by DuckDB, so a re-run writes byte-identical CSV
+files.
 A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
 written with a leading ``'`` so that a spreadsheet shows it rather than running it as a
 formula (:mod:`next_steps.safe_csv`); numeric and date columns are written as they are.
@@ -60,6 +62,9 @@ FILE_COLUMNS = (
     "upline_leader_first_name",
     "orders_in_window",
     "revenue_in_window",
+    "p_alive",
+    "expected_next_purchase_date",
+    "predicted_value_365d",
 )
 #: The file columns that are not text (numbers and a date): written as they are. Every
 #: other column is text, and a text cell that would start a formula in a spreadsheet
@@ -72,6 +77,9 @@ NOT_TEXT_COLUMNS = frozenset(
         "revenue_12m",
         "last_order_date",
         "touchpoint_day",
+        "p_alive",
+        "expected_next_purchase_date",
+        "predicted_value_365d",
     }
 )
 TEXT_COLUMNS = tuple(column for column in FILE_COLUMNS if column not in NOT_TEXT_COLUMNS)
@@ -97,7 +105,7 @@ def sha256_of(path: Path) -> str:
 
 
 def fetch_lists(connection, night: date) -> dict[date, NightLists]:
-    """Rows per night and (campaign, segment), as text, sorted by account id.
+    """Rows per night and (campaign, segment), as text, highest predicted value first.
 
     Holds ``night`` and every later night of the warehouse, also those whose lists are
     empty (their folders must be emptied too when a recompute emptied them). Later nights
@@ -113,7 +121,8 @@ def fetch_lists(connection, night: date) -> dict[date, NightLists]:
     selected = ", ".join(f"coalesce(cast({column} as varchar), '')" for column in FILE_COLUMNS)
     rows = connection.execute(
         f"select as_of_date, campaign, segment, {selected} from {OUTREACH_MODEL} "
-        "where as_of_date >= ? order by as_of_date, campaign, segment, account_id",
+        "where as_of_date >= ? "
+        "order by as_of_date, campaign, segment, predicted_value_365d desc nulls last, account_id",
         [night],
     ).fetchall()
     for list_night, campaign, segment, *values in rows:
