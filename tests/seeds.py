@@ -61,16 +61,27 @@ def segment_of(purchases_in_window: int, purchased_before: bool) -> str:
     return segment
 
 
-def customer_step(segment: str, account_type: str, autoship_active: str) -> str | None:
+def customer_step(
+    segment: str, account_type: str, autoship_active: str, p_alive: float | None = None
+) -> str | None:
     """The customer ladder of the ``customer_next_step_rules`` seed: the matching rule
-    with the lowest priority wins; an unknown autoship flag counts as no autoship."""
+    with the lowest priority wins; an unknown autoship flag counts as no autoship; a rule
+    on ``p_alive`` needs a prediction (``None``: no purchase or no usable fit)."""
     autoship = "true" if autoship_active == "true" else "false"
+    (history,) = {
+        band["purchase_history"] for band in seed("segment_bands") if band["segment"] == segment
+    }
     for rule in sorted(seed("customer_next_step_rules"), key=lambda rule: int(rule["priority"])):
         if (
             rule["segment"] in ("", segment)
             and rule["account_type_equals"] in ("", account_type)
             and rule["account_type_not_equals"] != account_type
             and rule["autoship_active_equals"] in ("", autoship)
+            and rule["purchase_history_equals"] in ("", history)
+            and (
+                not rule["p_alive_below"]
+                or (p_alive is not None and p_alive < float(rule["p_alive_below"]))
+            )
         ):
             return rule["next_step"]
     return None

@@ -65,7 +65,12 @@ def expected_night(export: Path, night: date) -> dict:
         bought = purchases.get(account_id, [])
         in_window = [(d, v) for d, v in bought if window_start < d <= night]
         count = len(in_window)
+        days = sorted({d for d, _ in bought})  # a day's purchases are one transaction
         per_account[account_id] = {
+            # the BG/NBD paper's x, t_x and T, in weeks
+            "x_tx_T": (len(days) - 1, (days[-1] - days[0]).days / 7, (night - days[0]).days / 7)
+            if days
+            else None,
             "segment": segment_of(count, purchased_before=bool(bought)),
             "orders": count,
             "revenue": _cents(sum((_cents(v) for _, v in in_window), Decimal(0))),
@@ -81,9 +86,27 @@ def expected_night(export: Path, night: date) -> dict:
     return {"per_account": per_account, "summary": dict(summary)}
 
 
-def expected_step(figures: dict) -> str | None:
+def p_alive(params: dict[str, float] | None, x_tx_T: tuple | None) -> float | None:
+    """BG/NBD's P(alive | x, t_x, T), equation (12) of Fader, Hardie & Lee (2005), written
+    out here, apart from the SQL macro and the package's function."""
+    if params is None or x_tx_T is None:
+        return None
+    x, t_x, T = x_tx_T
+    r, alpha, a, b = (params[name] for name in ("r", "alpha", "a", "b"))
+    if x == 0:
+        return 1.0
+    odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+    return 1 / (1 + odds)
+
+
+def expected_step(figures: dict, params: dict[str, float] | None) -> str | None:
     account = figures["account"]
-    return customer_step(figures["segment"], account["account_type"], account["autoship_active"])
+    return customer_step(
+        figures["segment"],
+        account["account_type"],
+        account["autoship_active"],
+        p_alive(params, figures["x_tx_T"]),
+    )
 
 
 def reachable(account: dict) -> bool:
@@ -190,6 +213,14 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
             assert row["segment"] == segment
             listed[row["account_id"]] = (campaign, row)
     expected = night_run["expected"]["per_account"]
+    with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as db:
+        fitted = db.execute(
+            "select parameter, value from marts.purchase_model_fits "
+            "where as_of_date = ? and model = 'bg_nbd' and converged",
+            [NIGHT],
+        ).fetchall()
+    params = dict(fitted) or None
+    assert params, "the night's BG/NBD fit is what this test checks the at_risk step with"
     sponsored_buyers = Counter(
         figures["account"]["sponsor_id"]
         for account_id, figures in expected.items()
@@ -202,7 +233,7 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         account_id
         for account_id, figures in expected.items()
         if figures["account"]["account_type"] != "distributor"
-        and (step := expected_step(figures))
+        and (step := expected_step(figures, params))
         and reachable(figures["account"])
         and holdout_bucket(account_id, step) >= 10
         and not (step == "referral" and sponsored_buyers[account_id])
@@ -215,7 +246,7 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
     assert set(customers) == want
     for account_id, (campaign, row) in customers.items():
         figures = expected[account_id]
-        assert row["next_step"] == campaign == expected_step(figures)
+        assert row["next_step"] == campaign == expected_step(figures, params)
         assert row["segment"] == figures["segment"]
         assert row["email"] == figures["account"]["email"].strip()
         assert int(row["orders_in_window"]) == figures["orders"]
@@ -227,6 +258,8 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         )
         assert row["reason"]
     assert all(reachable(expected[account_id]["account"]) for account_id in listed)
+    # the purchase models moved someone: buyers slipping away are listed at_risk
+    assert any(campaign == "at_risk" for campaign, _ in customers.values())
     distributors = set(listed) - set(customers)
     assert distributors, "distributor coaching files are written too"
     opted_out = {a for a, f in expected.items() if f["account"]["email_opt_in"] == "false"}

@@ -6,9 +6,11 @@ everyone else with a step (the holdout among them) takes it anyway. The nights a
 D, D+1, D+7, D+14, D+30, D+31 and D+45, so cool-downs start, hold and end.
 
 Everything the pipeline decided is then recomputed here in plain Python from the export
-files: each person's timing and contact facts, the outreach log (new step or touchpoint
-day, cool-down, the MD5 holdout), who is in the files, and every conversion and lift
-figure of ``campaign_performance``.
+files: each person's timing and contact facts, the outreach log (new step, touchpoint
+day or a passed expected purchase date, cool-down, the MD5 holdout), who is in the files,
+and every conversion and lift figure of ``campaign_performance``. The expected purchase
+dates are read from ``customer_predictions`` (their arithmetic is checked against the
+models in ``tests/test_purchase_models_night.py``).
 """
 
 from __future__ import annotations
@@ -102,6 +104,13 @@ def scenario(tmp_path_factory) -> dict:
                 "marts.suppression_audit",
             )
         }
+        tables["expected_purchase_dates"] = {
+            (night, account_id): expected
+            for night, account_id, expected in connection.execute(
+                "select as_of_date, account_id, expected_next_purchase_date "
+                "from marts.customer_predictions where expected_next_purchase_date is not null"
+            ).fetchall()
+        }
     return {"settings": settings, "landing": landing, "taken": taken, "tables": tables}
 
 
@@ -178,6 +187,7 @@ class Ledger:
         return {
             "second_order": after["purchases"] > before["purchases"],
             "reactivation": after["purchases"] > before["purchases"],
+            "at_risk": after["purchases"] > before["purchases"],
             "autoship": after["account"]["autoship_active"] == "true"
             or after["autoship_purchases"] > before["autoship_purchases"],
             "preferred_customer": after["account"]["account_type"] == "preferred",
@@ -193,28 +203,43 @@ class Ledger:
         }[campaign]
 
 
-def _expected_log(steps_by_night: dict[date, dict[str, tuple]]) -> dict[tuple, tuple]:
-    """The outreach rules replayed: (night, account) -> (campaign, outcome, reason)."""
+def _expected_log(
+    steps_by_night: dict[date, dict[str, tuple]], expected_dates: dict[tuple, date]
+) -> dict[tuple, tuple]:
+    """The outreach rules replayed: (night, account) -> (campaign, due because, outcome,
+    reason)."""
     log = {}
     previous: dict[str, str | None] = {}
+    previous_night = None
     last_contact: dict[tuple[str, str], date] = {}
     for night in NIGHTS:
         tonight = steps_by_night[night]
         for account_id, (campaign, touchpoint, block, _segment) in sorted(tonight.items()):
             if campaign is None:
                 continue
-            if previous.get(account_id) == campaign and touchpoint is None:
+            expected, before = (
+                expected_dates.get((night, account_id)),
+                expected_dates.get((previous_night, account_id)),
+            )
+            if previous.get(account_id) != campaign:
+                due = "new_step"
+            elif touchpoint is not None:
+                due = "touchpoint_day"
+            elif expected and expected <= night and before and before > previous_night:
+                due = "expected_purchase"  # passed since the previous night
+            else:
                 continue  # not due
             contacted = last_contact.get((account_id, campaign))
             if block is not None:
-                log[night, account_id] = (campaign, "suppressed", block)
+                log[night, account_id] = (campaign, due, "suppressed", block)
             elif contacted is not None and (night - contacted).days < COOL_DOWN_DAYS:
-                log[night, account_id] = (campaign, "suppressed", "cool_down")
+                log[night, account_id] = (campaign, due, "suppressed", "cool_down")
             else:
                 last_contact[account_id, campaign] = night
                 held = holdout_bucket(account_id, campaign) < HOLDOUT_PERCENT
-                log[night, account_id] = (campaign, "holdout" if held else "listed", None)
+                log[night, account_id] = (campaign, due, "holdout" if held else "listed", None)
         previous = {account_id: step[0] for account_id, step in tonight.items()}
+        previous_night = night
     return log
 
 
@@ -262,20 +287,25 @@ def test_timing_and_contact_facts_match_the_exports(scenario):
 
 def test_the_outreach_log_follows_timing_cool_down_and_a_stable_holdout(scenario):
     tables = scenario["tables"]
-    expected = _expected_log(_steps_by_night(tables["marts.next_steps"]))
+    expected = _expected_log(
+        _steps_by_night(tables["marts.next_steps"]), tables["expected_purchase_dates"]
+    )
     actual = {
         (row["as_of_date"], row["account_id"]): (
             row["campaign"],
+            row["due_because"],
             row["outcome"],
             row["suppression_reason"],
         )
         for row in tables["marts.outreach_log"]
     }
     assert actual == expected
+    due = {because for _, because, _, _ in actual.values()}
+    assert due == {"new_step", "touchpoint_day", "expected_purchase"}, due
 
     outcomes = defaultdict(set)
     contacts = defaultdict(list)
-    for (night, account_id), (campaign, outcome, _) in actual.items():
+    for (night, account_id), (campaign, _, outcome, _) in actual.items():
         if outcome in ("listed", "holdout"):
             outcomes[account_id, campaign].add(outcome)
             contacts[account_id, campaign].append(night)
@@ -286,7 +316,7 @@ def test_the_outreach_log_follows_timing_cool_down_and_a_stable_holdout(scenario
     for nights in contacts.values():
         nights.sort()
         assert all((b - a).days >= COOL_DOWN_DAYS for a, b in pairwise(nights))
-    reasons = {reason for _, _, reason in actual.values()}
+    reasons = {reason for _, _, _, reason in actual.values()}
     assert {"cool_down", "opted_out", "no_valid_email"} <= reasons
 
 
@@ -359,12 +389,12 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
     tables = scenario["tables"]
     ledger = Ledger(scenario["landing"])
     steps = _steps_by_night(tables["marts.next_steps"])
-    log = _expected_log(steps)
+    log = _expected_log(steps, tables["expected_purchase_dates"])
     measured_through = NIGHTS[-1]
     expected: dict[tuple, dict[str, int]] = defaultdict(
         lambda: {"listed": 0, "holdout": 0, "listed_converted": 0, "holdout_converted": 0}
     )
-    for (night, account_id), (campaign, outcome, _) in log.items():
+    for (night, account_id), (campaign, _, outcome, _) in log.items():
         if outcome == "suppressed":
             continue
         later_nights = [m for m in NIGHTS if night < m <= night + timedelta(days=90)]
@@ -398,6 +428,10 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
             relative = (listed_rate - holdout_rate) / holdout_rate if holdout_rate else None
             assert row["relative_lift"] == pytest.approx(relative)
     assert actual == dict(expected)
+    # the purchase models' step is measured like every campaign
+    assert any(
+        campaign == "at_risk" and counts["listed"] for (_, campaign, _, _), counts in actual.items()
+    )
 
     # the scenario's people respond to outreach (1 in 2 listed, 1 in 10 others): the
     # measured lift over the first night's 30-day window must show it

@@ -12,6 +12,19 @@ rules as (
 
 ),
 
+-- the purchase models' p_alive of the night (none without a purchase, without a usable
+-- fit, or on the PostgreSQL target: a rule with p_alive_below then does not match)
+predictions as (
+
+    select
+        account_id,
+        p_alive
+
+    from {{ ref('customer_predictions') }}
+    where as_of_date = {{ as_of_date() }}
+
+),
+
 matching_rules as (
 
     select
@@ -23,6 +36,8 @@ matching_rules as (
         rules.reason
 
     from accounts
+    left join predictions
+        on accounts.account_id = predictions.account_id
     inner join rules
         on
             (rules.segment is null or accounts.segment = rules.segment)
@@ -38,6 +53,11 @@ matching_rules as (
                 rules.autoship_active_equals is null
                 or coalesce(accounts.has_active_autoship, false) = rules.autoship_active_equals
             )
+            and (
+                rules.purchase_history_equals is null
+                or accounts.purchase_history = rules.purchase_history_equals
+            )
+            and (rules.p_alive_below is null or predictions.p_alive < rules.p_alive_below)
 
 ),
 

@@ -61,6 +61,7 @@ final as (
         purchase_histories.revenue_in_window,
         purchase_histories.first_purchase_date,
         purchase_histories.last_purchase_date,
+        purchase_histories.purchase_history,
         segment_bands.segment,
         segment_bands.sort_order as segment_sort_order
 

@@ -220,7 +220,7 @@ steps_taken as (
         -- keyed on the ladder and the step, not on the campaign's name (a seed value)
         case
             when
-                listings.next_step in ('second_order', 'reactivation')
+                listings.next_step in ('second_order', 'reactivation', 'at_risk')
                 and listings.ladder = 'customer'
                 then journey.purchases_to_date > listings.purchases_to_date
             when listings.next_step = 'autoship'

@@ -1,6 +1,7 @@
 {#-
     The persistent outreach log: one row per person per night on which their step was
-    due (new for them, or a touchpoint day since their last purchase), with what
+    due (new for them, a touchpoint day since their last purchase, or the night their
+    expected next purchase date passed without a purchase), with what
     happened: listed (in tonight's file), holdout (kept out on purpose, to measure lift)
     or suppressed (and why).
 
@@ -23,6 +24,22 @@ with recursive
 next_steps as (
 
     select * from {{ ref('next_steps') }}
+    {%- if first_night is not none %}
+    where as_of_date >= {{ first_night }}
+    {%- endif %}
+
+),
+
+-- each person's expected next purchase date on the nights in play (none without a
+-- purchase model tonight, and on the PostgreSQL target)
+expected_purchases as (
+
+    select
+        as_of_date,
+        account_id,
+        expected_next_purchase_date
+
+    from {{ ref('customer_predictions') }}
     {%- if first_night is not none %}
     where as_of_date >= {{ first_night }}
     {%- endif %}
@@ -78,16 +95,27 @@ steps_numbered as (
 
     select
         steps_in_play.*,
-        nights_in_play.night_number
+        nights_in_play.night_number,
+        expected_purchases.expected_next_purchase_date,
+        coalesce(
+            expected_purchases.expected_next_purchase_date <= steps_in_play.as_of_date, false
+        ) as is_purchase_overdue
 
     from steps_in_play
     inner join nights_in_play
         on steps_in_play.as_of_date = nights_in_play.as_of_date
+    left join expected_purchases
+        on
+            steps_in_play.as_of_date = expected_purchases.as_of_date
+            and steps_in_play.account_id = expected_purchases.account_id
 
 ),
 
 -- due tonight: the campaign differs from the person's campaign on the previous night
--- built (or they had none), or the days since their last purchase are a touchpoint day
+-- built (or they had none), or the days since their last purchase are a touchpoint day,
+-- or their expected next purchase date has passed since the previous night built (it had
+-- not on that night, it has tonight: once per expected date, also after a gap in the
+-- nights; a purchase moves the date, so it can pass again)
 due_steps as (
 
     select
@@ -107,7 +135,8 @@ due_steps as (
         -- a bare `is distinct from`
         case
             when (tonight.campaign is distinct from previous.campaign) then 'new_step'
-            else 'touchpoint_day'
+            when tonight.touchpoint_day is not null then 'touchpoint_day'
+            else 'expected_purchase'
         end as due_because
 
     from steps_numbered as tonight
@@ -122,6 +151,11 @@ due_steps as (
         and (
             tonight.campaign is distinct from previous.campaign
             or tonight.touchpoint_day is not null
+            or (
+                tonight.is_purchase_overdue
+                and previous.expected_next_purchase_date is not null
+                and not previous.is_purchase_overdue
+            )
         )
 
 ),
