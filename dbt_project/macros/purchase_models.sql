@@ -30,14 +30,29 @@
 
 
 {#-
-    E[purchases in the next t weeks | x, t_x, T]: BG/NBD paper, equation 10, with its
-    Gauss hypergeometric function after Euler's transformation,
-    2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1-r-x) 2F1(a+b-1-r, a-1; a+b+x-1; z),
-    summed as a series to a relative 1e-12 (as many terms as z = t / (alpha + T + t)
-    needs: about 40 for most customers, a few hundred for the newest). `a` must not be 1
-    (the caller moves it by 1e-9, as the Python does).
+    E[purchases in the next t weeks | x, t_x, T]: BG/NBD paper, equation 10. It is the
+    product of P(alive) and the expectation for a customer still active, which depends on
+    x and T only (bg_nbd_expected_purchases_if_alive), so a caller can compute the series
+    once per distinct (x, T) instead of once per customer.
 -#}
 {% macro bg_nbd_expected_purchases(t, x, t_x, t_cal, r, alpha, a, b) -%}
+    (
+        {{ bg_nbd_expected_purchases_if_alive(t, x, t_cal, r, alpha, a, b) }}
+        * {{ bg_nbd_p_alive(x, t_x, t_cal, r, alpha, a, b) }}
+    )
+{%- endmacro %}
+
+
+{#-
+    The numerator of equation 10 of the BG/NBD paper: the expected purchases in the next
+    t weeks of a customer still active, with its Gauss hypergeometric function after
+    Euler's transformation,
+    2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1-r-x) 2F1(a+b-1-r, a-1; a+b+x-1; z),
+    summed as a series to a relative 1e-12 (as many terms as z = t / (alpha + T + t)
+    needs: about 40 for most customers, some hundreds for the newest). `a` must not be 1
+    (the caller moves it by 1e-9, as the Python does).
+-#}
+{% macro bg_nbd_expected_purchases_if_alive(t, x, t_cal, r, alpha, a, b) -%}
     {%- set z -%} (cast({{ t }} as double) / ({{ alpha }} + {{ t_cal }} + {{ t }})) {%- endset -%}
     {%- set upper -%} ({{ a }} + {{ b }} - 1 - {{ r }}) {%- endset -%}
     {%- set lower -%} ({{ a }} - 1) {%- endset -%}
@@ -57,7 +72,6 @@
                 )
             ))
         )
-        * {{ bg_nbd_p_alive(x, t_x, t_cal, r, alpha, a, b) }}
     )
 {%- endmacro %}
 

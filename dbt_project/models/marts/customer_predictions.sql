@@ -79,45 +79,87 @@ inputs as (
 
 ),
 
-scored as (
+-- the expected purchases of a customer still active depend on x and T only: the series
+-- is summed once per night and distinct (x, T), a few thousand pairs for a million
+-- customers, not once per customer
+if_alive as (
+
+    select
+        as_of_date,
+        repeat_transactions,
+        {%- for days in [30, 90, 365] %}
+        {{ bg_nbd_expected_purchases_if_alive(
+            'cast(' ~ days ~ ' as double) / 7', 'repeat_transactions', 'tenure_weeks',
+            'r', 'alpha', 'a', 'b'
+        ) }} as purchases_if_alive_{{ days }}d,
+        {%- endfor %}
+        tenure_days
+
+    from (
+        select distinct
+            as_of_date,
+            repeat_transactions,
+            tenure_days,
+            tenure_weeks,
+            r,
+            alpha,
+            a,
+            b
+
+        from inputs
+        where is_bg_nbd_usable
+    ) as pairs
+
+),
+
+alive as (
 
     select
         inputs.*,
         case
             when inputs.is_bg_nbd_usable then
                 {{ bg_nbd_p_alive(
-                    'repeat_transactions', 'recency_weeks', 'tenure_weeks',
-                    'r', 'alpha', 'a', 'b'
+                    'inputs.repeat_transactions', 'inputs.recency_weeks', 'inputs.tenure_weeks',
+                    'inputs.r', 'inputs.alpha', 'inputs.a', 'inputs.b'
                 ) }}
-        end as p_alive,
+        end as p_alive
+
+    from inputs
+
+),
+
+scored as (
+
+    select
+        alive.*,
         {%- for days in [30, 90, 365] %}
-        case
-            when inputs.is_bg_nbd_usable then
-                {{ bg_nbd_expected_purchases(
-                    'cast(' ~ days ~ ' as double) / 7', 'repeat_transactions', 'recency_weeks',
-                    'tenure_weeks', 'r', 'alpha', 'a', 'b'
-                ) }}
-        end as expected_purchases_{{ days }}d,
+        if_alive.purchases_if_alive_{{ days }}d * alive.p_alive as expected_purchases_{{ days }}d,
         {%- endfor %}
         -- from the last purchase: the median wait of a customer still active, with the
         -- rate known at that purchase (T = t_x), at least a day (a day's purchases are
         -- one transaction); a date that passes while the customer does not buy
         case
-            when inputs.is_bg_nbd_usable then
-                inputs.last_transaction_date + cast(greatest(1, round(7 * {{
+            when alive.is_bg_nbd_usable then
+                alive.last_transaction_date + cast(greatest(1, round(7 * {{
                     bg_nbd_median_weeks_to_next_purchase(
-                        'repeat_transactions', 'recency_weeks', 'r', 'alpha'
+                        'alive.repeat_transactions', 'alive.recency_weeks', 'alive.r', 'alive.alpha'
                     )
                 }})) as integer)
         end as expected_next_purchase_date,
         case
-            when inputs.is_gamma_gamma_usable then
+            when alive.is_gamma_gamma_usable then
                 {{ gamma_gamma_expected_value(
-                    'repeat_transactions', 'repeat_value_mean', 'p', 'q', 'v'
+                    'alive.repeat_transactions', 'alive.repeat_value_mean',
+                    'alive.p', 'alive.q', 'alive.v'
                 ) }}
         end as expected_order_value
 
-    from inputs
+    from alive
+    left join if_alive
+        on
+            alive.as_of_date = if_alive.as_of_date
+            and alive.repeat_transactions = if_alive.repeat_transactions
+            and alive.tenure_days = if_alive.tenure_days
 
 ),
 
