@@ -32,6 +32,10 @@ def _result(orders: int, seconds: float, next_seconds: float | None = None) -> d
         "baselines": {"duckdb": (4.0, 0, []), "pandas": (60.0, 0, [])},
         "agree": True,
         "make_run": [_night(seconds), _night(next_seconds or seconds)],
+        "purchase_models": {
+            "seconds": {"purchase_model_fits": seconds / 8, "tests": seconds / 16},
+            "accounts": orders // 10,
+        },
     }
 
 
@@ -49,6 +53,11 @@ def test_targets_are_judged_at_ten_million_orders_in_multiples_of_the_floor():
     assert verdicts["next night on 10,000,000 orders of history"] == "yes"
     assert verdicts["fixed cost (a 200-order night)"] == "yes"
     assert verdicts["peak memory"] == "yes"
+    # purchase models 48 / 8 + 48 / 16 = 9 s, within 15 / 5.7 x the 4 s floor (10.5 s)
+    models = next(name for name in verdicts if name.startswith("fit and score 1,000,000"))
+    assert verdicts[models] == "yes"
+    slow = _verdicts(run_bench.targets([_result(10_000_000, 100.0)], fixed))  # 18.75 s
+    assert [v for k, v in slow.items() if k.startswith("fit and score")] == ["**no**"]
     verdicts = _verdicts(run_bench.targets([_result(10_000_000, 20.0, 15.0)], _result(200, 9.0)))
     assert verdicts["full night, 10,000,000 orders"] == "yes"
     assert verdicts["its data work (full night - fixed cost)"] == "yes"
