@@ -174,3 +174,65 @@ def test_every_night_keeps_its_own_fits_and_predictions(cdnow_night):
     assert alphas[EARLIER] != alphas[NIGHT]
     assert [night for night, _, _ in predicted] == [EARLIER, NIGHT]
     assert all(rows == scored for _, rows, scored in predicted)
+
+
+def test_the_predictions_view_scores_edge_customers_as_the_models_do(cdnow_night, tmp_path):
+    """The view's SQL on customers the CDNOW cohort does not have, with the night's own
+    parameters: a first purchase on the night itself (T = 0), a single purchase day long
+    ago, a recent heavy buyer, one whose rate puts the series' z near 1. Every score is
+    finite and equals the scipy implementation's (on a copy of the night's warehouse)."""
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(cdnow_night.warehouse.read_bytes())
+    edge = {  # account: (days since the first purchase, days first to last, x, mean value)
+        "E_FIRST_ON_D": (0, 0, 0, None),
+        "E_ONE_DAY_LONG_AGO": (260, 0, 0, None),
+        "E_HEAVY_RECENT": (270, 268, 40, 25.0),
+        "E_NEW_REPEAT": (3, 2, 1, 80.0),
+    }
+    with duckdb.connect(str(copy)) as connection:
+        for account_id, (tenure, recency, x, mean) in edge.items():
+            first = pd.Timestamp(NIGHT) - pd.Timedelta(days=tenure)
+            connection.execute(
+                "insert into marts.customer_transactions_history by name "
+                "select ? as account_id, cast(? as date) as first_transaction_date, "
+                "cast(? as date) as last_transaction_date, ? as repeat_transactions, "
+                "? as repeat_transaction_value_mean, cast(? as date) as valid_from, "
+                "null as valid_to",
+                [
+                    account_id,
+                    first.date(),
+                    (first + pd.Timedelta(days=recency)).date(),
+                    x,
+                    mean,
+                    NIGHT,
+                ],
+            )
+        params = dict(
+            connection.execute(
+                "select parameter, value from marts.purchase_model_fits where as_of_date = ?",
+                [NIGHT],
+            ).fetchall()
+        )
+        predicted = connection.execute(
+            "select * from marts.customer_predictions "
+            "where as_of_date = ? and account_id like 'E\\_%' escape '\\' order by account_id",
+            [NIGHT],
+        ).df()
+    assert sorted(predicted["account_id"]) == sorted(edge)
+    figures = np.array([edge[account_id] for account_id in predicted["account_id"]], dtype=object)
+    T, t_x = figures[:, 0].astype(float) / 7, figures[:, 1].astype(float) / 7
+    x = figures[:, 2].astype(float)
+    for column in ("p_alive", "expected_purchases_30d", "expected_purchases_365d"):
+        assert np.isfinite(predicted[column].to_numpy(dtype=float)).all(), column
+    assert np.allclose(predicted["p_alive"], pm.bg_nbd_p_alive(params, x, t_x, T), rtol=1e-9)
+    for days in (30, 90, 365):
+        assert np.allclose(
+            predicted[f"expected_purchases_{days}d"],
+            pm.bg_nbd_expected_purchases(params, days / 7, x, t_x, T),
+            rtol=1e-8,
+        ), days
+    value = pm.gamma_gamma_expected_value(params, x, figures[:, 3].astype(float))
+    assert np.allclose(predicted["expected_order_value"], value, rtol=1e-9)
+    first_on_d = predicted.set_index("account_id").loc["E_FIRST_ON_D"]
+    assert first_on_d["p_alive"] == 1.0 and first_on_d["tenure_days"] == 0
+    assert first_on_d["prediction_note"] is None or pd.isna(first_on_d["prediction_note"])
