@@ -21,6 +21,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from math import sqrt
 from pathlib import Path
 
 import duckdb
@@ -43,6 +44,7 @@ COOL_DOWN_DAYS = setting("outreach_settings", "cool_down_days")
 HOLDOUT_PERCENT = setting("outreach_settings", "holdout_percent")
 LEADERSHIP_RANK = setting("distributor_ladder_settings", "leadership_min_rank")
 BUILD_DEPTH_SPONSORING = setting("distributor_ladder_settings", "build_depth_sponsoring_fewer_than")
+MIN_LIFT_GROUP_SIZE = setting("outreach_settings", "min_lift_group_size")
 WINDOWS = tuple(project_var("conversion_window_days"))
 WINDOW_MONTHS = project_var("purchase_window_months")
 EMAIL = re.compile(
@@ -201,6 +203,25 @@ class Ledger:
             and after["last_volume"] is not None
             and after["last_volume"] > listing,
         }[campaign]
+
+
+def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
+    """Wilson's score interval for a proportion, 95 % (Wilson 1927), written out here."""
+    z = 1.959963984540054
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return centre - half, centre + half
+
+
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
+    """Newcombe's (1998) hybrid score interval for p1 - p2 (his method 10)."""
+    (l1, u1), (l2, u2) = wilson_interval(x1, n1), wilson_interval(x2, n2)
+    p1, p2 = x1 / n1, x2 / n2
+    return (
+        p1 - p2 - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        p1 - p2 + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
 
 
 def _expected_log(
@@ -408,7 +429,7 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
             if converted_on is not None and converted_on <= night + timedelta(days=window):
                 counts[f"{outcome}_converted"] += 1
 
-    actual = {}
+    actual, intervals = {}, 0
     for row in tables["marts.campaign_performance"]:
         listing, window = row["listing_date"], row["window_days"]
         assert row["measured_through"] == measured_through
@@ -417,17 +438,36 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
             key: row[key] for key in ("listed", "holdout", "listed_converted", "holdout_converted")
         }
         actual[listing, row["campaign"], row["segment"], window] = counts
+        complete = row["is_window_complete"]
         listed_rate = counts["listed_converted"] / counts["listed"] if counts["listed"] else None
         holdout_rate = (
             counts["holdout_converted"] / counts["holdout"] if counts["holdout"] else None
         )
+        too_small = min(counts["listed"], counts["holdout"]) < MIN_LIFT_GROUP_SIZE
+        assert row["is_group_too_small"] == too_small
+        if not complete:  # a conversion still to come is not a zero
+            assert row["listed_conversion_rate"] is row["absolute_lift"] is None
+            assert row["absolute_lift_low"] is row["is_lift_significant"] is None
+            continue
         assert row["listed_conversion_rate"] == pytest.approx(listed_rate)
         assert row["holdout_conversion_rate"] == pytest.approx(holdout_rate)
         if listed_rate is not None and holdout_rate is not None:
             assert row["absolute_lift"] == pytest.approx(listed_rate - holdout_rate)
             relative = (listed_rate - holdout_rate) / holdout_rate if holdout_rate else None
             assert row["relative_lift"] == pytest.approx(relative)
+            low, high = newcombe_interval(
+                counts["listed_converted"],
+                counts["listed"],
+                counts["holdout_converted"],
+                counts["holdout"],
+            )
+            assert (row["absolute_lift_low"], row["absolute_lift_high"]) == pytest.approx(
+                (low, high), rel=1e-9, abs=1e-12
+            )
+            assert row["is_lift_significant"] == (not too_small and (low > 0 or high < 0))
+            intervals += 1
     assert actual == dict(expected)
+    assert intervals > 10
     # the purchase models' step is measured like every campaign
     assert any(
         campaign == "at_risk" and counts["listed"] for (_, campaign, _, _), counts in actual.items()

@@ -67,6 +67,11 @@ def _data() -> figures.NightFigures:
                 "listed_rate": 0.2,
                 "holdout_rate": 1 / 6,
                 "lift": 0.2 - 1 / 6,
+                # Newcombe's interval for 10 of 50 against 1 of 6
+                "lift_low": -0.3730,
+                "lift_high": 0.2222,
+                "too_small": True,
+                "significant": False,
             },
         ],
         left_out=[("opted_out", 4), ("holdout", 4)],
@@ -174,6 +179,9 @@ def test_the_segment_table_shows_the_change_against_a_month_earlier(page):
 def test_the_lift_table_and_the_other_tables_are_there(page):
     lift = page.find_element(By.ID, "lift").text
     assert "second_order" in lift and "20.0 %" in lift and "+3.3 pp" in lift
+    assert "-37.3 to +22.2 pp" in lift and "groups too small to read" in lift
+    reading = page.find_element(By.ID, "lift-reading").text
+    assert reading.startswith("No campaign shows a lift whose 95 % interval lies above 0 yet.")
     assert "opted_out" in page.find_element(By.ID, "left-out").text
     assert "orders.csv" in page.find_element(By.ID, "data-quality").text
     assert page.find_element(By.ID, "dbt-tests").text == "dbt data tests: 270 pass, 1 warn."
@@ -204,3 +212,36 @@ def test_the_month_earlier_is_the_same_day_or_the_months_last():
     assert figures.month_earlier(date(2025, 3, 31)) == date(2025, 2, 28)
     assert figures.month_earlier(date(2024, 3, 30)) == date(2024, 2, 29)
     assert figures.month_earlier(date(2025, 1, 15)) == date(2024, 12, 15)
+
+
+def test_a_lift_is_read_from_its_interval_and_group_sizes():
+    from next_steps.publish.figures import describe_lift, lift_reading
+
+    def row(campaign, lift, low, high, too_small=False, significant=None):
+        return {
+            "campaign": campaign,
+            "lift": lift,
+            "lift_low": low,
+            "lift_high": high,
+            "too_small": too_small,
+            "significant": significant,
+        }
+
+    rows = [
+        row("autoship", 0.10, 0.03, 0.17, significant=True),
+        row("referral", -0.08, -0.15, -0.01, significant=True),
+        row("second_order", 0.02, -0.04, 0.08, significant=False),
+        row("at_risk", 0.30, 0.01, 0.50, too_small=True, significant=False),
+        row("reactivation", None, None, None),
+    ]
+    assert [lift_reading(r) for r in rows] == [
+        "adds conversions",
+        "costs conversions",
+        "no clear effect (the interval spans 0)",
+        "groups too small to read",
+        "not measured (no holdout, or nobody listed)",
+    ]
+    assert describe_lift(rows) == (
+        "Adds conversions beyond its holdout (95 % interval above 0): autoship. "
+        "Fewer conversions than its holdout: referral."
+    )

@@ -1,17 +1,70 @@
-{% macro conversion_lift(listed, listed_converted, holdout, holdout_converted) -%}
+{% macro conversion_lift(
+    listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete='true'
+) -%}
     {#-
         The conversion rates of the listed and the held-out people and the lift of listed
-        over holdout, as four select-list columns. The one definition of lift: every model
-        that shows one (campaign_performance per listing night, campaign_lift_to_date
-        pooled over listing nights) renders it from its counts through this macro. A rate
-        is null when its group is empty; a lift is null when either rate is (relative lift
-        also when the holdout rate is 0). Floating point on every warehouse (PostgreSQL
-        divides whole numbers into a whole number).
+        over holdout, with its 95 % confidence interval and whether it can be read, as
+        select-list columns. The one definition of lift: every model that shows one
+        (campaign_performance per listing night, campaign_lift_to_date pooled over
+        listing nights) renders it from its counts through this macro.
+
+        Everything is empty while the window is not complete (`is_complete`, a SQL
+        boolean): a conversion still to come is not a zero. A rate is empty when its
+        group is empty; a lift and its interval are empty when either rate is (relative
+        lift also when the holdout rate is 0). The interval is Newcombe's hybrid score
+        interval for a difference of two independent proportions (method 10 of
+        Newcombe 1998, Statistics in Medicine 17: 873-890), built from each group's
+        Wilson score interval: it stays inside [-1, 1] and is defined for 0 and 100 %
+        conversions and small groups, where the simple Wald interval is not.
+        `is_group_too_small`: either group is below `min_group_size` (the caller's
+        `min_lift_group_size` of the seed outreach_settings), a lift too noisy to read; `is_lift_significant`: a lift of a
+        group large enough whose interval lies wholly above or below 0. Floating point on
+        every warehouse (PostgreSQL divides whole numbers into a whole number).
     -#}
     {%- set listed_rate = "cast(" ~ listed_converted ~ " as double precision) / nullif(" ~ listed ~ ", 0)" -%}
     {%- set holdout_rate = "cast(" ~ holdout_converted ~ " as double precision) / nullif(" ~ holdout ~ ", 0)" -%}
-    {{ listed_rate }} as listed_conversion_rate,
-    {{ holdout_rate }} as holdout_conversion_rate,
-    ({{ listed_rate }}) - ({{ holdout_rate }}) as absolute_lift,
-    (({{ listed_rate }}) - ({{ holdout_rate }})) / nullif({{ holdout_rate }}, 0) as relative_lift
+    {%- set lift = "(" ~ listed_rate ~ ") - (" ~ holdout_rate ~ ")" -%}
+    {%- set low -%}
+        ({{ lift }}) - sqrt(
+            power(({{ listed_rate }}) - {{ _wilson_bound(listed_converted, listed, -1) }}, 2)
+            + power({{ _wilson_bound(holdout_converted, holdout, 1) }} - ({{ holdout_rate }}), 2)
+        )
+    {%- endset -%}
+    {%- set high -%}
+        ({{ lift }}) + sqrt(
+            power({{ _wilson_bound(listed_converted, listed, 1) }} - ({{ listed_rate }}), 2)
+            + power(({{ holdout_rate }}) - {{ _wilson_bound(holdout_converted, holdout, -1) }}, 2)
+        )
+    {%- endset -%}
+    {%- set too_small = "(" ~ listed ~ " < " ~ min_group_size ~ " or " ~ holdout ~ " < " ~ min_group_size ~ ")" -%}
+    case when {{ is_complete }} then {{ listed_rate }} end as listed_conversion_rate,
+    case when {{ is_complete }} then {{ holdout_rate }} end as holdout_conversion_rate,
+    case when {{ is_complete }} then {{ lift }} end as absolute_lift,
+    case
+        when {{ is_complete }} then ({{ lift }}) / nullif({{ holdout_rate }}, 0)
+    end as relative_lift,
+    case when {{ is_complete }} then {{ low }} end as absolute_lift_low,
+    case when {{ is_complete }} then {{ high }} end as absolute_lift_high,
+    {{ too_small }} as is_group_too_small,
+    case
+        when {{ is_complete }} and {{ listed }} > 0 and {{ holdout }} > 0
+            then not {{ too_small }} and ({{ low }} > 0 or {{ high }} < 0)
+    end as is_lift_significant
+{%- endmacro %}
+
+
+{#-
+    A bound of the Wilson score interval for a proportion of `successes` in `trials`, at
+    95 % (z = 1.959963984540054): the lower with `sign` -1, the upper with +1; empty for
+    no trials.
+-#}
+{% macro _wilson_bound(successes, trials, sign) -%}
+    {%- set n = "nullif(" ~ trials ~ ", 0)" -%}
+    {%- set p = "(cast(" ~ successes ~ " as double precision) / " ~ n ~ ")" -%}
+    {%- set z2 = "3.841458820694124" -%}
+    (
+        ({{ p }} + {{ z2 }} / (2.0 * {{ n }}))
+        + ({{ sign }}) * 1.959963984540054
+        * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4.0 * {{ n }} * {{ n }}))
+    ) / (1 + {{ z2 }} / {{ n }})
 {%- endmacro %}

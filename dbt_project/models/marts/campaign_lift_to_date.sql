@@ -17,6 +17,12 @@ performance as (
 
 ),
 
+outreach_settings as (
+
+    select * from {{ ref('outreach_settings') }}
+
+),
+
 per_listing_night as (
 
     select
@@ -58,17 +64,21 @@ pooled as (
 final as (
 
     select
-        campaign,
-        window_days,
-        through_listing_date,
-        listing_nights,
-        listed,
-        holdout,
-        listed_converted,
-        holdout_converted,
-        {{ conversion_lift('listed', 'listed_converted', 'holdout', 'holdout_converted') }}
+        pooled.campaign,
+        pooled.window_days,
+        pooled.through_listing_date,
+        pooled.listing_nights,
+        pooled.listed,
+        pooled.holdout,
+        pooled.listed_converted,
+        pooled.holdout_converted,
+        {{ conversion_lift(
+            'pooled.listed', 'pooled.listed_converted', 'pooled.holdout', 'pooled.holdout_converted',
+            min_group_size='outreach_settings.min_lift_group_size',
+        ) }}
 
     from pooled
+    cross join outreach_settings
 
 )
 

@@ -110,6 +110,12 @@ ladder_settings as (
 
 ),
 
+outreach_settings as (
+
+    select * from {{ ref('outreach_settings') }}
+
+),
+
 built_nights as (
 
     select * from {{ ref('built_nights') }}
@@ -335,11 +341,14 @@ final as (
         counted.holdout_converted,
         {{ conversion_lift(
             'counted.listed', 'counted.listed_converted',
-            'counted.holdout', 'counted.holdout_converted'
+            'counted.holdout', 'counted.holdout_converted',
+            min_group_size='outreach_settings.min_lift_group_size',
+            is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
         ) }}
 
     from counted
     cross join measured
+    cross join outreach_settings
 
 )
 

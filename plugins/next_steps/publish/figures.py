@@ -100,7 +100,9 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         connection,
         "select campaign, listing_nights, listed, holdout, listed_converted, "
         "holdout_converted, listed_conversion_rate as listed_rate, "
-        "holdout_conversion_rate as holdout_rate, absolute_lift as lift "
+        "holdout_conversion_rate as holdout_rate, absolute_lift as lift, "
+        "absolute_lift_low as lift_low, absolute_lift_high as lift_high, "
+        "is_group_too_small as too_small, is_lift_significant as significant "
         "from marts.campaign_lift_to_date "
         "where window_days = ? and through_listing_date <= ? "
         "qualify row_number() over (partition by campaign order by through_listing_date desc) = 1 "
@@ -204,3 +206,31 @@ def _dbt_results(path: Path) -> dict[str, int]:
         if result["unique_id"].startswith("test."):
             counts[result["status"]] = counts.get(result["status"], 0) + 1
     return counts
+
+
+def lift_reading(row: dict[str, Any]) -> str:
+    """What a campaign's pooled lift says, in words: the report's reading of
+    ``campaign_lift_to_date`` (its 95 % interval, and whether the groups are large
+    enough to read it)."""
+    if row.get("lift") is None:
+        return "not measured (no holdout, or nobody listed)"
+    if row["too_small"]:
+        return "groups too small to read"
+    if not row["significant"]:
+        return "no clear effect (the interval spans 0)"
+    return "adds conversions" if row["lift_low"] > 0 else "costs conversions"
+
+
+def describe_lift(lift: list[dict[str, Any]]) -> str:
+    """One sentence: which campaigns add conversions beyond their holdout, with 95 %
+    confidence, and which could not be read."""
+    adds = [row["campaign"] for row in lift if lift_reading(row) == "adds conversions"]
+    costs = [row["campaign"] for row in lift if lift_reading(row) == "costs conversions"]
+    parts = [
+        "Adds conversions beyond its holdout (95 % interval above 0): " + ", ".join(adds) + "."
+        if adds
+        else "No campaign shows a lift whose 95 % interval lies above 0 yet."
+    ]
+    if costs:
+        parts.append("Fewer conversions than its holdout: " + ", ".join(costs) + ".")
+    return " ".join(parts)

@@ -20,7 +20,13 @@ import html
 from datetime import date
 from typing import Any
 
-from next_steps.publish.figures import MODEL_NAMES, NightFigures, describe_model_fits
+from next_steps.publish.figures import (
+    MODEL_NAMES,
+    NightFigures,
+    describe_lift,
+    describe_model_fits,
+    lift_reading,
+)
 
 OUTCOMES = ("listed", "holdout", "suppressed")
 PALETTE = {"listed": "#2f6f9f", "holdout": "#e39b2d", "suppressed": "#b9b9b9"}
@@ -369,6 +375,8 @@ def render(data: NightFigures) -> str:
             "listed rate",
             "holdout rate",
             "lift",
+            "95 % interval",
+            "reading",
         ],
         [
             [
@@ -381,6 +389,13 @@ def render(data: NightFigures) -> str:
                 (r["listed_rate"], _percent(r["listed_rate"])),
                 (r["holdout_rate"], _percent(r["holdout_rate"])),
                 (r["lift"], "–" if r["lift"] is None else f"{r['lift'] * 100:+.1f} pp"),
+                (
+                    r["lift_low"],
+                    "–"
+                    if r["lift_low"] is None
+                    else f"{r['lift_low'] * 100:+.1f} to {r['lift_high'] * 100:+.1f} pp",
+                ),
+                (lift_reading(r), lift_reading(r)),
             ]
             for r in data.lift
         ],
@@ -452,6 +467,11 @@ def render(data: NightFigures) -> str:
         if data.lift
         else '<p class="muted" id="chart-lift-empty">No listing night has a closed window yet.</p>',
         lift_table,
+        f'<p id="lift-reading">{_e(describe_lift(data.lift))} A lift is read only when both '
+        "groups hold at least the seed's minimum (<code>min_lift_group_size</code>) and its "
+        "95 % interval (Newcombe's, from Wilson intervals) excludes 0.</p>"
+        if data.lift
+        else "",
         "<h2>Purchase models</h2>",
         "".join(
             f'<p class="model-fit">{_e(sentence)}</p>'
