@@ -211,6 +211,7 @@ def test_outreach_files_list_exactly_the_reachable_people_with_a_step(night_run)
         for row in _read(path):
             assert row["account_id"] not in listed, "a person is in two files"
             assert row["segment"] == segment
+            assert (row["campaign"], row["as_of_date"]) == (campaign, NIGHT.isoformat())
             listed[row["account_id"]] = (campaign, row)
     expected = night_run["expected"]["per_account"]
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as db:

@@ -161,6 +161,8 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
                 "1",  # orders_in_window, revenue_in_window (after the 0.1 columns)
                 "9.00",
                 *[""] * 3,  # no predictions
+                "second_order",
+                SECOND.isoformat(),
             )
         ]
     }
@@ -172,7 +174,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
         "import sys; from datetime import date; from pathlib import Path\n"
         "from next_steps.publish import outreach\n"
         "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
-        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '', '1', '9.00', '', '', '')\n"
+        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '', '1', '9.00', '', '', '', 'second_order', '2025-05-31')\n"
         "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
         "outreach.publish_night(lists, Path(sys.argv[1]), date(2025, 5, 31), 'killed', "
         "Path('x'))\n"

@@ -38,6 +38,8 @@ ROW = (
     "0.83",
     "2025-07-15",
     "120.50",
+    "second_order",
+    "2025-06-30",
 )
 LISTS = {
     ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
@@ -57,6 +59,8 @@ LISTS = {
             "",
             "",
             "",
+            "referral",
+            "2025-06-30",
         )
     ],
 }
@@ -154,7 +158,7 @@ def test_a_later_night_is_written_again_only_when_its_files_changed(tmp_path):
 
 
 def test_a_row_without_every_file_column_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="22 file columns"):
+    with pytest.raises(ValueError, match="24 file columns"):
         _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
     assert not (tmp_path / "outreach" / "2025-06-30").exists()
 
@@ -179,5 +183,6 @@ def test_text_cells_start_no_formula_and_numbers_stay_numbers(tmp_path):
         "p_alive",
         "expected_next_purchase_date",
         "predicted_value_365d",
+        "as_of_date",
     } == outreach.NOT_TEXT_COLUMNS
     assert set(outreach.TEXT_COLUMNS) | outreach.NOT_TEXT_COLUMNS == set(columns)

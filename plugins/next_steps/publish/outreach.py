@@ -65,6 +65,10 @@ FILE_COLUMNS = (
     "p_alive",
     "expected_next_purchase_date",
     "predicted_value_365d",
+    # which campaign and night the row belongs to: distributor_reactivation rows say
+    # next_step reactivation, as the customer campaign's do
+    "campaign",
+    "as_of_date",
 )
 #: The file columns that are not text (numbers and a date): written as they are. Every
 #: other column is text, and a text cell that would start a formula in a spreadsheet
@@ -80,6 +84,7 @@ NOT_TEXT_COLUMNS = frozenset(
         "p_alive",
         "expected_next_purchase_date",
         "predicted_value_365d",
+        "as_of_date",
     }
 )
 TEXT_COLUMNS = tuple(column for column in FILE_COLUMNS if column not in NOT_TEXT_COLUMNS)
