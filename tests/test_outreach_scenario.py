@@ -19,10 +19,11 @@ import csv
 import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from math import sqrt
 from pathlib import Path
+from statistics import variance
 
 import duckdb
 import pytest
@@ -45,6 +46,17 @@ HOLDOUT_PERCENT = setting("outreach_settings", "holdout_percent")
 LEADERSHIP_RANK = setting("distributor_ladder_settings", "leadership_min_rank")
 BUILD_DEPTH_SPONSORING = setting("distributor_ladder_settings", "build_depth_sponsoring_fewer_than")
 MIN_LIFT_GROUP_SIZE = setting("outreach_settings", "min_lift_group_size")
+RATES = {  # to the reporting currency, as int_purchases_converted converts
+    row["currency"]: Decimal(row["rate_to_reporting"])
+    / Decimal(
+        next(
+            rate["rate_to_reporting"]
+            for rate in seed("currency_rates")
+            if rate["currency"] == project_var("reporting_currency")
+        )
+    )
+    for row in seed("currency_rates")
+}
 WINDOWS = tuple(project_var("conversion_window_days"))
 WINDOW_MONTHS = project_var("purchase_window_months")
 EMAIL = re.compile(
@@ -180,6 +192,23 @@ class Ledger:
             }
         self.cache[night] = figures
         return figures
+
+    def revenue(self, account_id: str, after: date, through: date) -> Decimal:
+        """What the account's purchases from the day after ``after`` to ``through`` brought
+        in, in the reporting currency (each order converted and rounded to the cent)."""
+        total = Decimal(0)
+        for _, row in self.orders:
+            ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
+            if (
+                row["account_id"] == account_id
+                and after < ordered <= min(through, NIGHTS[-1])
+                and row["status"] == "completed"
+                and Decimal(row["order_total"]) > 0
+            ):
+                total += (Decimal(row["order_total"]) * RATES[row["currency"]]).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                )
+        return total
 
     def converted(self, campaign: str, account_id: str, listing: date, later: date) -> bool:
         before, after = self.figures(listing)[account_id], self.figures(later).get(account_id)
@@ -412,6 +441,9 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
     steps = _steps_by_night(tables["marts.next_steps"])
     log = _expected_log(steps, tables["expected_purchase_dates"])
     measured_through = NIGHTS[-1]
+    revenues: dict[tuple, dict[str, list[Decimal]]] = defaultdict(
+        lambda: {"listed": [], "holdout": []}
+    )
     expected: dict[tuple, dict[str, int]] = defaultdict(
         lambda: {"listed": 0, "holdout": 0, "listed_converted": 0, "holdout_converted": 0}
     )
@@ -426,10 +458,13 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
         for window in WINDOWS:
             counts = expected[night, campaign, segment, window]
             counts[outcome] += 1
+            revenues[night, campaign, segment, window][outcome].append(
+                ledger.revenue(account_id, night, night + timedelta(days=window))
+            )
             if converted_on is not None and converted_on <= night + timedelta(days=window):
                 counts[f"{outcome}_converted"] += 1
 
-    actual, intervals = {}, 0
+    actual, intervals, revenue_intervals = {}, 0, 0
     for row in tables["marts.campaign_performance"]:
         listing, window = row["listing_date"], row["window_days"]
         assert row["measured_through"] == measured_through
@@ -437,7 +472,13 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
         counts = {
             key: row[key] for key in ("listed", "holdout", "listed_converted", "holdout_converted")
         }
-        actual[listing, row["campaign"], row["segment"], window] = counts
+        key = (listing, row["campaign"], row["segment"], window)
+        actual[key] = counts
+        spent = revenues[key]
+        assert (row["listed_revenue"], row["holdout_revenue"]) == (
+            sum(spent["listed"]),
+            sum(spent["holdout"]),
+        )
         complete = row["is_window_complete"]
         listed_rate = counts["listed_converted"] / counts["listed"] if counts["listed"] else None
         holdout_rate = (
@@ -466,8 +507,29 @@ def test_campaign_performance_equals_an_independent_computation(scenario):
             )
             assert row["is_lift_significant"] == (not too_small and (low > 0 or high < 0))
             intervals += 1
+            # revenue per person, its difference with Welch's large-sample 95 % interval
+            listed_mean = float(sum(spent["listed"])) / len(spent["listed"])
+            holdout_mean = float(sum(spent["holdout"])) / len(spent["holdout"])
+            difference = listed_mean - holdout_mean
+            assert row["revenue_lift_per_person"] == pytest.approx(difference)
+            assert row["incremental_revenue"] == pytest.approx(difference * counts["listed"])
+            if min(len(spent["listed"]), len(spent["holdout"])) >= 2:
+                error = sqrt(
+                    variance([float(v) for v in spent["listed"]]) / len(spent["listed"])
+                    + variance([float(v) for v in spent["holdout"]]) / len(spent["holdout"])
+                )
+                assert (row["revenue_lift_low"], row["revenue_lift_high"]) == pytest.approx(
+                    (
+                        difference - 1.959963984540054 * error,
+                        difference + 1.959963984540054 * error,
+                    ),
+                    rel=1e-9,
+                    abs=1e-9,
+                )
+                revenue_intervals += 1
     assert actual == dict(expected)
-    assert intervals > 10
+    assert intervals > 10 and revenue_intervals > 10
+    assert any(sum(spent["listed"]) > 0 for spent in revenues.values())
     # the purchase models' step is measured like every campaign
     assert any(
         campaign == "at_risk" and counts["listed"] for (_, campaign, _, _), counts in actual.items()

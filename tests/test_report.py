@@ -72,6 +72,10 @@ def _data() -> figures.NightFigures:
                 "lift_high": 0.2222,
                 "too_small": True,
                 "significant": False,
+                "revenue_lift": 4.5,
+                "revenue_lift_low": -1.25,
+                "revenue_lift_high": 10.25,
+                "incremental_revenue": 225.0,
             },
         ],
         left_out=[("opted_out", 4), ("holdout", 4)],
@@ -180,6 +184,7 @@ def test_the_lift_table_and_the_other_tables_are_there(page):
     lift = page.find_element(By.ID, "lift").text
     assert "second_order" in lift and "20.0 %" in lift and "+3.3 pp" in lift
     assert "-37.3 to +22.2 pp" in lift and "groups too small to read" in lift
+    assert "+4.50 (-1.25 to +10.25)" in lift and "225.00" in lift
     reading = page.find_element(By.ID, "lift-reading").text
     assert reading.startswith("No campaign shows a lift whose 95 % interval lies above 0 yet.")
     assert "opted_out" in page.find_element(By.ID, "left-out").text
@@ -217,7 +222,7 @@ def test_the_month_earlier_is_the_same_day_or_the_months_last():
 def test_a_lift_is_read_from_its_interval_and_group_sizes():
     from next_steps.publish.figures import describe_lift, lift_reading
 
-    def row(campaign, lift, low, high, too_small=False, significant=None):
+    def row(campaign, lift, low, high, too_small=False, significant=None, revenue_low=None):
         return {
             "campaign": campaign,
             "lift": lift,
@@ -225,13 +230,15 @@ def test_a_lift_is_read_from_its_interval_and_group_sizes():
             "lift_high": high,
             "too_small": too_small,
             "significant": significant,
+            "revenue_lift_low": revenue_low,
+            "incremental_revenue": 1234.5,
         }
 
     rows = [
-        row("autoship", 0.10, 0.03, 0.17, significant=True),
+        row("autoship", 0.10, 0.03, 0.17, significant=True, revenue_low=2.0),
         row("referral", -0.08, -0.15, -0.01, significant=True),
         row("second_order", 0.02, -0.04, 0.08, significant=False),
-        row("at_risk", 0.30, 0.01, 0.50, too_small=True, significant=False),
+        row("at_risk", 0.30, 0.01, 0.50, too_small=True, significant=False, revenue_low=9.0),
         row("reactivation", None, None, None),
     ]
     assert [lift_reading(r) for r in rows] == [
@@ -243,5 +250,7 @@ def test_a_lift_is_read_from_its_interval_and_group_sizes():
     ]
     assert describe_lift(rows) == (
         "Adds conversions beyond its holdout (95 % interval above 0): autoship. "
-        "Fewer conversions than its holdout: referral."
+        "Fewer conversions than its holdout: referral. Earns money (revenue per listed "
+        "person above the holdout's, 95 % interval above 0; incremental revenue): "
+        "autoship (1,234.50)."
     )

@@ -68,3 +68,53 @@
         * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4.0 * {{ n }} * {{ n }}))
     ) / (1 + {{ z2 }} / {{ n }})
 {%- endmacro %}
+
+
+{% macro revenue_lift(
+    listed, listed_revenue, listed_squares, holdout, holdout_revenue, holdout_squares,
+    is_complete='true'
+) -%}
+    {#-
+        The value delivered, in money: revenue per listed person and per held-out person
+        within the window (reporting currency), their difference with its 95 % interval,
+        and the campaign's incremental revenue (the difference times the people listed).
+        The interval is Welch's, in its large-sample form: the difference of two means
+        plus or minus 1.96 standard errors, each group's variance estimated from its sum
+        and sum of squares (so pooled rows can add them); empty for a group of fewer than
+        two. Everything is empty while the window is not complete, or a group is empty.
+    -#}
+    {%- set listed_mean = "cast(" ~ listed_revenue ~ " as double precision) / nullif(" ~ listed ~ ", 0)" -%}
+    {%- set holdout_mean = "cast(" ~ holdout_revenue ~ " as double precision) / nullif(" ~ holdout ~ ", 0)" -%}
+    {%- set difference = "(" ~ listed_mean ~ ") - (" ~ holdout_mean ~ ")" -%}
+    {%- set error -%}
+        sqrt(
+            {{ _variance(listed, listed_revenue, listed_squares) }} / nullif({{ listed }}, 0)
+            + {{ _variance(holdout, holdout_revenue, holdout_squares) }} / nullif({{ holdout }}, 0)
+        )
+    {%- endset -%}
+    case when {{ is_complete }} then {{ listed_mean }} end as revenue_per_listed,
+    case when {{ is_complete }} then {{ holdout_mean }} end as revenue_per_holdout,
+    case when {{ is_complete }} then {{ difference }} end as revenue_lift_per_person,
+    case
+        when {{ is_complete }} then ({{ difference }}) - 1.959963984540054 * {{ error }}
+    end as revenue_lift_low,
+    case
+        when {{ is_complete }} then ({{ difference }}) + 1.959963984540054 * {{ error }}
+    end as revenue_lift_high,
+    case when {{ is_complete }} then ({{ difference }}) * {{ listed }} end as incremental_revenue
+{%- endmacro %}
+
+
+{#- The sample variance (n - 1) of n values from their sum and sum of squares; empty for
+    n < 2, never below 0 (rounding). -#}
+{% macro _variance(n, total, squares) -%}
+    (case
+        when {{ n }} >= 2 then greatest(
+            0,
+            (
+                cast({{ squares }} as double precision)
+                - cast({{ total }} as double precision) * {{ total }} / {{ n }}
+            ) / ({{ n }} - 1)
+        )
+    end)
+{%- endmacro %}

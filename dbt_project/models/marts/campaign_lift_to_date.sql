@@ -32,7 +32,11 @@ per_listing_night as (
         sum(listed) as listed,
         sum(holdout) as holdout,
         sum(listed_converted) as listed_converted,
-        sum(holdout_converted) as holdout_converted
+        sum(holdout_converted) as holdout_converted,
+        sum(listed_revenue) as listed_revenue,
+        sum(holdout_revenue) as holdout_revenue,
+        sum(listed_revenue_squares) as listed_revenue_squares,
+        sum(holdout_revenue_squares) as holdout_revenue_squares
 
     from performance
     group by campaign, window_days, listing_date
@@ -50,7 +54,11 @@ pooled as (
         cast(sum(listed) over to_date as bigint) as listed,
         cast(sum(holdout) over to_date as bigint) as holdout,
         cast(sum(listed_converted) over to_date as bigint) as listed_converted,
-        cast(sum(holdout_converted) over to_date as bigint) as holdout_converted
+        cast(sum(holdout_converted) over to_date as bigint) as holdout_converted,
+        sum(listed_revenue) over to_date as listed_revenue,
+        sum(holdout_revenue) over to_date as holdout_revenue,
+        sum(listed_revenue_squares) over to_date as listed_revenue_squares,
+        sum(holdout_revenue_squares) over to_date as holdout_revenue_squares
 
     from per_listing_night
     window to_date as (
@@ -75,6 +83,14 @@ final as (
         {{ conversion_lift(
             'pooled.listed', 'pooled.listed_converted', 'pooled.holdout', 'pooled.holdout_converted',
             min_group_size='outreach_settings.min_lift_group_size',
+        ) }},
+        pooled.listed_revenue,
+        pooled.holdout_revenue,
+        pooled.listed_revenue_squares,
+        pooled.holdout_revenue_squares,
+        {{ revenue_lift(
+            'pooled.listed', 'pooled.listed_revenue', 'pooled.listed_revenue_squares',
+            'pooled.holdout', 'pooled.holdout_revenue', 'pooled.holdout_revenue_squares',
         ) }}
 
     from pooled

@@ -104,6 +104,22 @@ distributor_versions as (
 
 ),
 
+-- the contacted people's purchases after the first listing night in play: the revenue
+-- each brought in within each window
+contacted_purchases as (
+
+    select
+        account_id,
+        order_date,
+        order_revenue
+
+    from {{ ref('int_purchases_converted') }}
+    where
+        account_id in (select contacted_accounts.account_id from contacted_accounts)
+        and order_date > (select min(contacts.listing_date) from contacts)
+
+),
+
 ladder_settings as (
 
     select * from {{ ref('distributor_ladder_settings') }}
@@ -286,6 +302,28 @@ conversions as (
 
 ),
 
+-- each contact's revenue (reporting currency) from the day after the listing night to
+-- the end of each window
+revenue_in_windows as (
+
+    select
+        contacts.listing_date,
+        contacts.account_id,
+        contacts.campaign,
+        windows.window_days,
+        sum(contacted_purchases.order_revenue) as revenue
+
+    from contacts
+    cross join windows
+    inner join contacted_purchases
+        on
+            contacts.account_id = contacted_purchases.account_id
+            and contacts.listing_date < contacted_purchases.order_date
+            and contacts.listing_date + windows.window_days >= contacted_purchases.order_date
+    group by contacts.listing_date, contacts.account_id, contacts.campaign, windows.window_days
+
+),
+
 contact_windows as (
 
     select
@@ -294,6 +332,7 @@ contact_windows as (
         contacts.segment,
         contacts.outcome,
         windows.window_days,
+        coalesce(revenue_in_windows.revenue, 0) as revenue,
         conversions.converted_on is not null
         and conversions.converted_on <= contacts.listing_date + windows.window_days
             as is_converted
@@ -305,6 +344,12 @@ contact_windows as (
             contacts.listing_date = conversions.listing_date
             and contacts.account_id = conversions.account_id
             and contacts.campaign = conversions.campaign
+    left join revenue_in_windows
+        on
+            contacts.listing_date = revenue_in_windows.listing_date
+            and contacts.account_id = revenue_in_windows.account_id
+            and contacts.campaign = revenue_in_windows.campaign
+            and windows.window_days = revenue_in_windows.window_days
 
 ),
 
@@ -318,7 +363,13 @@ counted as (
         count(*) filter (where outcome = 'listed') as listed,
         count(*) filter (where outcome = 'holdout') as holdout,
         count(*) filter (where outcome = 'listed' and is_converted) as listed_converted,
-        count(*) filter (where outcome = 'holdout' and is_converted) as holdout_converted
+        count(*) filter (where outcome = 'holdout' and is_converted) as holdout_converted,
+        coalesce(sum(revenue) filter (where outcome = 'listed'), 0) as listed_revenue,
+        coalesce(sum(revenue) filter (where outcome = 'holdout'), 0) as holdout_revenue,
+        coalesce(sum(revenue * revenue) filter (where outcome = 'listed'), 0)
+            as listed_revenue_squares,
+        coalesce(sum(revenue * revenue) filter (where outcome = 'holdout'), 0)
+            as holdout_revenue_squares
 
     from contact_windows
     group by listing_date, campaign, segment, window_days
@@ -343,6 +394,15 @@ final as (
             'counted.listed', 'counted.listed_converted',
             'counted.holdout', 'counted.holdout_converted',
             min_group_size='outreach_settings.min_lift_group_size',
+            is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
+        ) }},
+        counted.listed_revenue,
+        counted.holdout_revenue,
+        counted.listed_revenue_squares,
+        counted.holdout_revenue_squares,
+        {{ revenue_lift(
+            'counted.listed', 'counted.listed_revenue', 'counted.listed_revenue_squares',
+            'counted.holdout', 'counted.holdout_revenue', 'counted.holdout_revenue_squares',
             is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
         ) }}
 

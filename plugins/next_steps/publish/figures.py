@@ -102,7 +102,9 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         "holdout_converted, listed_conversion_rate as listed_rate, "
         "holdout_conversion_rate as holdout_rate, absolute_lift as lift, "
         "absolute_lift_low as lift_low, absolute_lift_high as lift_high, "
-        "is_group_too_small as too_small, is_lift_significant as significant "
+        "is_group_too_small as too_small, is_lift_significant as significant, "
+        "revenue_lift_per_person as revenue_lift, revenue_lift_low, revenue_lift_high, "
+        "incremental_revenue "
         "from marts.campaign_lift_to_date "
         "where window_days = ? and through_listing_date <= ? "
         "qualify row_number() over (partition by campaign order by through_listing_date desc) = 1 "
@@ -226,6 +228,11 @@ def describe_lift(lift: list[dict[str, Any]]) -> str:
     confidence, and which could not be read."""
     adds = [row["campaign"] for row in lift if lift_reading(row) == "adds conversions"]
     costs = [row["campaign"] for row in lift if lift_reading(row) == "costs conversions"]
+    earns = [
+        f"{row['campaign']} ({row['incremental_revenue']:,.2f})"
+        for row in lift
+        if not row["too_small"] and (row.get("revenue_lift_low") or 0) > 0
+    ]
     parts = [
         "Adds conversions beyond its holdout (95 % interval above 0): " + ", ".join(adds) + "."
         if adds
@@ -233,4 +240,10 @@ def describe_lift(lift: list[dict[str, Any]]) -> str:
     ]
     if costs:
         parts.append("Fewer conversions than its holdout: " + ", ".join(costs) + ".")
+    parts.append(
+        "Earns money (revenue per listed person above the holdout's, 95 % interval above 0; "
+        "incremental revenue): " + ", ".join(earns) + "."
+        if earns
+        else "No campaign has earned money beyond its holdout with 95 % confidence yet."
+    )
     return " ".join(parts)

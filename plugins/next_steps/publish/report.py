@@ -377,6 +377,8 @@ def render(data: NightFigures) -> str:
             "lift",
             "95 % interval",
             "reading",
+            "revenue per person vs holdout (95 % interval)",
+            "incremental revenue",
         ],
         [
             [
@@ -396,6 +398,23 @@ def render(data: NightFigures) -> str:
                     else f"{r['lift_low'] * 100:+.1f} to {r['lift_high'] * 100:+.1f} pp",
                 ),
                 (lift_reading(r), lift_reading(r)),
+                (
+                    r.get("revenue_lift"),
+                    "–"
+                    if r.get("revenue_lift") is None
+                    else f"{r['revenue_lift']:+,.2f}"
+                    + (
+                        ""
+                        if r.get("revenue_lift_low") is None
+                        else f" ({r['revenue_lift_low']:+,.2f} to {r['revenue_lift_high']:+,.2f})"
+                    ),
+                ),
+                (
+                    r.get("incremental_revenue"),
+                    "–"
+                    if r.get("incremental_revenue") is None
+                    else f"{r['incremental_revenue']:,.2f}",
+                ),
             ]
             for r in data.lift
         ],
