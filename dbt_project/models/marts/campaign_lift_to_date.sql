@@ -55,10 +55,12 @@ pooled as (
         cast(sum(holdout) over to_date as bigint) as holdout,
         cast(sum(listed_converted) over to_date as bigint) as listed_converted,
         cast(sum(holdout_converted) over to_date as bigint) as holdout_converted,
-        sum(listed_revenue) over to_date as listed_revenue,
-        sum(holdout_revenue) over to_date as holdout_revenue,
-        sum(listed_revenue_squares) over to_date as listed_revenue_squares,
-        sum(holdout_revenue_squares) over to_date as holdout_revenue_squares
+        cast(sum(listed_revenue) over to_date as decimal(18, 2)) as listed_revenue,
+        cast(sum(holdout_revenue) over to_date as decimal(18, 2)) as holdout_revenue,
+        cast(sum(listed_revenue_squares) over to_date as decimal(38, 4))
+            as listed_revenue_squares,
+        cast(sum(holdout_revenue_squares) over to_date as decimal(38, 4))
+            as holdout_revenue_squares
 
     from per_listing_night
     window to_date as (

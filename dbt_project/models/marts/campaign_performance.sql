@@ -364,12 +364,19 @@ counted as (
         count(*) filter (where outcome = 'holdout') as holdout,
         count(*) filter (where outcome = 'listed' and is_converted) as listed_converted,
         count(*) filter (where outcome = 'holdout' and is_converted) as holdout_converted,
-        coalesce(sum(revenue) filter (where outcome = 'listed'), 0) as listed_revenue,
-        coalesce(sum(revenue) filter (where outcome = 'holdout'), 0) as holdout_revenue,
-        coalesce(sum(revenue * revenue) filter (where outcome = 'listed'), 0)
-            as listed_revenue_squares,
-        coalesce(sum(revenue * revenue) filter (where outcome = 'holdout'), 0)
-            as holdout_revenue_squares
+        -- the same types on every warehouse (sums of decimals widen differently)
+        cast(coalesce(sum(revenue) filter (where outcome = 'listed'), 0) as decimal(18, 2))
+            as listed_revenue,
+        cast(coalesce(sum(revenue) filter (where outcome = 'holdout'), 0) as decimal(18, 2))
+            as holdout_revenue,
+        cast(
+            coalesce(sum(revenue * revenue) filter (where outcome = 'listed'), 0)
+            as decimal(38, 4)
+        ) as listed_revenue_squares,
+        cast(
+            coalesce(sum(revenue * revenue) filter (where outcome = 'holdout'), 0)
+            as decimal(38, 4)
+        ) as holdout_revenue_squares
 
     from contact_windows
     group by listing_date, campaign, segment, window_days
