@@ -1,5 +1,6 @@
 {% macro conversion_lift(
-    listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete='true'
+    listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete='true',
+    comparison='holdout'
 ) -%}
     {#-
         The conversion rates of the listed and the held-out people and the lift of listed
@@ -20,6 +21,8 @@
         `min_lift_group_size` of the seed outreach_settings), a lift too noisy to read; `is_lift_significant`: a lift of a
         group large enough whose interval lies wholly above or below 0. Floating point on
         every warehouse (PostgreSQL divides whole numbers into a whole number).
+        `comparison` names the group listed people are compared with in the column names:
+        `holdout` (a campaign's holdout) or `control` (the global control group).
     -#}
     {%- set listed_rate = "cast(" ~ listed_converted ~ " as double precision) / nullif(" ~ listed ~ ", 0)" -%}
     {%- set holdout_rate = "cast(" ~ holdout_converted ~ " as double precision) / nullif(" ~ holdout ~ ", 0)" -%}
@@ -38,7 +41,7 @@
     {%- endset -%}
     {%- set too_small = "(" ~ listed ~ " < " ~ min_group_size ~ " or " ~ holdout ~ " < " ~ min_group_size ~ ")" -%}
     case when {{ is_complete }} then {{ listed_rate }} end as listed_conversion_rate,
-    case when {{ is_complete }} then {{ holdout_rate }} end as holdout_conversion_rate,
+    case when {{ is_complete }} then {{ holdout_rate }} end as {{ comparison }}_conversion_rate,
     case when {{ is_complete }} then {{ lift }} end as absolute_lift,
     case
         when {{ is_complete }} then ({{ lift }}) / nullif({{ holdout_rate }}, 0)
@@ -72,7 +75,7 @@
 
 {% macro revenue_lift(
     listed, listed_revenue, listed_squares, holdout, holdout_revenue, holdout_squares,
-    is_complete='true'
+    is_complete='true', comparison='holdout'
 ) -%}
     {#-
         The value delivered, in money: revenue per listed person and per held-out person
@@ -93,7 +96,7 @@
         )
     {%- endset -%}
     case when {{ is_complete }} then {{ listed_mean }} end as revenue_per_listed,
-    case when {{ is_complete }} then {{ holdout_mean }} end as revenue_per_holdout,
+    case when {{ is_complete }} then {{ holdout_mean }} end as revenue_per_{{ comparison }},
     case when {{ is_complete }} then {{ difference }} end as revenue_lift_per_person,
     case
         when {{ is_complete }} then ({{ difference }}) - 1.959963984540054 * {{ error }}

@@ -270,6 +270,8 @@ def test_postgres_builds_the_same_marts_as_duckdb(settings, postgres_database):
     # pooled lift, which holds only closed windows (two nights a day apart close none; its
     # columns are compared above, its figures in tests/test_outreach_scenario.py)
     assert counts.pop("marts.campaign_lift_to_date") == 0
+    # and for the programme's lift, which needs the global control group (off as shipped)
+    assert counts.pop("marts.programme_lift") == 0
     assert all(counts.values()), counts
     assert counts["marts.journey_transitions"] > 0 and counts["marts.sponsor_tree_issues"] >= 2
 

@@ -63,7 +63,7 @@ contacts as (
         outcome
 
     from outreach_log
-    where outcome in ('listed', 'holdout')
+    where outcome in ('listed', 'holdout', 'control')
 
 ),
 
@@ -376,7 +376,16 @@ counted as (
         cast(
             coalesce(sum(revenue * revenue) filter (where outcome = 'holdout'), 0)
             as decimal(38, 4)
-        ) as holdout_revenue_squares
+        ) as holdout_revenue_squares,
+        -- the global control group's people due for the campaign (programme_lift)
+        count(*) filter (where outcome = 'control') as control,
+        count(*) filter (where outcome = 'control' and is_converted) as control_converted,
+        cast(coalesce(sum(revenue) filter (where outcome = 'control'), 0) as decimal(18, 2))
+            as control_revenue,
+        cast(
+            coalesce(sum(revenue * revenue) filter (where outcome = 'control'), 0)
+            as decimal(38, 4)
+        ) as control_revenue_squares
 
     from contact_windows
     group by listing_date, campaign, segment, window_days
@@ -411,7 +420,11 @@ final as (
             'counted.listed', 'counted.listed_revenue', 'counted.listed_revenue_squares',
             'counted.holdout', 'counted.holdout_revenue', 'counted.holdout_revenue_squares',
             is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
-        ) }}
+        ) }},
+        counted.control,
+        counted.control_converted,
+        counted.control_revenue,
+        counted.control_revenue_squares
 
     from counted
     cross join measured

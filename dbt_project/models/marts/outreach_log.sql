@@ -210,7 +210,7 @@ earlier_contacts as (
     cross join recompute_from
     cross join settings
     where
-        log.outcome in ('listed', 'holdout')
+        log.outcome in ('listed', 'holdout', 'control')
         and log.as_of_date < recompute_from.first_night
         and log.as_of_date > recompute_from.first_night - settings.cool_down_days
     group by log.address_key, log.campaign
@@ -340,6 +340,10 @@ decided as (
         {{ stable_bucket("due_steps.account_id || '|' || due_steps.campaign", 100) }}
             as holdout_bucket,
         settings.holdout_percent,
+        -- the global control group: by address (a person), the same on every night and
+        -- for every campaign
+        {{ stable_bucket("due_steps.address_key || '|global_control'", 100) }}
+        < settings.global_control_percent as is_global_control,
         chosen.account_id as address_chosen_account_id,
         coalesce(due_steps.account_id = chosen.account_id, false) as is_chosen,
         contacts.as_of_date is not null as is_contacted,
@@ -380,6 +384,7 @@ final as (
         touchpoint_day,
         case
             when contact_block is not null or not is_contacted then 'suppressed'
+            when is_global_control then 'control'
             when holdout_bucket < holdout_percent then 'holdout'
             else 'listed'
         end as outcome,

@@ -5,7 +5,8 @@
     terminated or opted out), already_converted (these block contact whatever the timing),
     duplicate_address (another account with the same address hears tonight),
     cool_down (the address was contacted for the same campaign within the cool-down),
-    holdout (kept out to measure lift), and not_due_today (the step is neither new nor on
+    holdout (kept out to measure lift), control (in the global control group, out of every
+    campaign), and not_due_today (the step is neither new nor on
     a touchpoint day tonight).
     A view over next_steps and outreach_log: it stores nothing and is always in step
     with them.
@@ -39,7 +40,7 @@ final as (
         coalesce(
             next_steps.contact_block,
             outreach_log.suppression_reason,
-            case when outreach_log.outcome = 'holdout' then 'holdout' end,
+            case when outreach_log.outcome in ('holdout', 'control') then outreach_log.outcome end,
             'not_due_today'
         ) as reason,
         outreach_log.due_because,
