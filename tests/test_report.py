@@ -254,3 +254,28 @@ def test_a_lift_is_read_from_its_interval_and_group_sizes():
         "person above the holdout's, 95 % interval above 0; incremental revenue): "
         "autoship (1,234.50)."
     )
+
+
+def test_the_programme_lift_is_described_with_its_interval():
+    from next_steps.publish.figures import describe_programme
+
+    assert "global control group is off" in describe_programme(None, 30)
+    sentence = describe_programme(
+        {
+            "listing_nights": 3,
+            "listed": 1200,
+            "control": 64,
+            "lift": 0.05,
+            "lift_low": 0.01,
+            "lift_high": 0.09,
+            "too_small": False,
+            "significant": True,
+            "incremental_revenue": 3456.7,
+        },
+        30,
+    )
+    assert sentence == (
+        "The whole programme against the global control group, 30-day window, 3 listing "
+        "nights: 1,200 listed, 64 in control; lift +5.0 pp (+1.0 to +9.0 pp, significant); "
+        "incremental revenue 3,456.70."
+    )

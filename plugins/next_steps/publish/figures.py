@@ -48,6 +48,9 @@ class NightFigures:
     model_fits: list[dict[str, Any]]
     #: p_alive per segment (customer_predictions): accounts scored, mean, deciles 1, 5, 9
     p_alive: list[dict[str, Any]]
+    #: the whole programme against the global control group (marts.programme_lift), at the
+    #: shortest window; None while the group is off or no window has closed
+    programme: dict[str, Any] | None = None
 
 
 def _rows(connection, query: str, parameters: list) -> list[dict[str, Any]]:
@@ -111,6 +114,16 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         "order by campaign",
         [lift_window_days, night],
     )
+    programme = _rows(
+        connection,
+        "select listing_nights, listed, control, absolute_lift as lift, "
+        "absolute_lift_low as lift_low, absolute_lift_high as lift_high, "
+        "is_group_too_small as too_small, is_lift_significant as significant, "
+        "incremental_revenue from marts.programme_lift "
+        "where window_days = ? and through_listing_date <= ? "
+        "order by through_listing_date desc limit 1",
+        [lift_window_days, night],
+    )
     left_out = connection.execute(
         "select reason, count(*) from marts.suppression_audit where as_of_date = ? "
         "group by reason order by 2 desc, 1",
@@ -167,6 +180,7 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         tests=_dbt_results(run_results_path(settings, night)),
         timings=read_timings(settings, night),
         model_fits=model_fits,
+        programme=programme[0] if programme else None,
         p_alive=sorted(
             p_alive,
             key=lambda row: order.index(row["segment"]) if row["segment"] in order else len(order),
@@ -247,3 +261,28 @@ def describe_lift(lift: list[dict[str, Any]]) -> str:
         else "No campaign has earned money beyond its holdout with 95 % confidence yet."
     )
     return " ".join(parts)
+
+
+def describe_programme(programme: dict[str, Any] | None, window_days: int | None) -> str:
+    """One sentence on the whole programme against the global control group."""
+    if programme is None:
+        return (
+            "No programme lift: the global control group is off (outreach_settings, "
+            "global_control_percent) or none of its windows has closed yet."
+        )
+    if programme["lift"] is None:
+        return "No programme lift yet: nobody listed or nobody in the control group."
+    verdict = (
+        "groups too small to read"
+        if programme["too_small"]
+        else "significant"
+        if programme["significant"]
+        else "not significant (the interval spans 0)"
+    )
+    return (
+        f"The whole programme against the global control group, {window_days}-day window, "
+        f"{programme['listing_nights']} listing nights: {programme['listed']:,} listed, "
+        f"{programme['control']:,} in control; lift {programme['lift'] * 100:+.1f} pp "
+        f"({programme['lift_low'] * 100:+.1f} to {programme['lift_high'] * 100:+.1f} pp, "
+        f"{verdict}); incremental revenue {programme['incremental_revenue']:,.2f}."
+    )

@@ -25,6 +25,7 @@ from next_steps.publish.figures import (
     NightFigures,
     describe_lift,
     describe_model_fits,
+    describe_programme,
     lift_reading,
 )
 
@@ -491,6 +492,7 @@ def render(data: NightFigures) -> str:
         "95 % interval (Newcombe's, from Wilson intervals) excludes 0.</p>"
         if data.lift
         else "",
+        f'<p id="programme-lift">{_e(describe_programme(data.programme, data.lift_window_days))}</p>',
         "<h2>Purchase models</h2>",
         "".join(
             f'<p class="model-fit">{_e(sentence)}</p>'
