@@ -62,11 +62,16 @@ def segment_of(purchases_in_window: int, purchased_before: bool) -> str:
 
 
 def customer_step(
-    segment: str, account_type: str, autoship_active: str, p_alive: float | None = None
+    segment: str,
+    account_type: str,
+    autoship_active: str,
+    p_alive: float | None = None,
+    days_since_enrolment: int | None = None,
 ) -> str | None:
     """The customer ladder of the ``customer_next_step_rules`` seed: the matching rule
     with the lowest priority wins; an unknown autoship flag counts as no autoship; a rule
-    on ``p_alive`` needs a prediction (``None``: no purchase or no usable fit)."""
+    on ``p_alive`` needs a prediction (``None``: no purchase or no usable fit), one on the
+    enrolment an enrolment date."""
     autoship = "true" if autoship_active == "true" else "false"
     (history,) = {
         band["purchase_history"] for band in seed("segment_bands") if band["segment"] == segment
@@ -81,6 +86,13 @@ def customer_step(
             and (
                 not rule["p_alive_below"]
                 or (p_alive is not None and p_alive < float(rule["p_alive_below"]))
+            )
+            and (
+                not rule["enrolled_within_days"]
+                or (
+                    days_since_enrolment is not None
+                    and days_since_enrolment <= int(rule["enrolled_within_days"])
+                )
             )
         ):
             return rule["next_step"]

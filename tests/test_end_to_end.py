@@ -106,6 +106,9 @@ def expected_step(figures: dict, params: dict[str, float] | None) -> str | None:
         account["account_type"],
         account["autoship_active"],
         p_alive(params, figures["x_tx_T"]),
+        (NIGHT - date.fromisoformat(account["enrolled_at"])).days
+        if account["enrolled_at"]
+        else None,
     )
 
 

@@ -219,6 +219,7 @@ class Ledger:
             "second_order": after["purchases"] > before["purchases"],
             "reactivation": after["purchases"] > before["purchases"],
             "at_risk": after["purchases"] > before["purchases"],
+            "first_purchase": after["purchases"] > before["purchases"],
             "autoship": after["account"]["autoship_active"] == "true"
             or after["autoship_purchases"] > before["autoship_purchases"],
             "preferred_customer": after["account"]["account_type"] == "preferred",
@@ -316,6 +317,8 @@ def test_timing_and_contact_facts_match_the_exports(scenario):
             facts = figures[account_id]
             account = facts["account"]
             days = (night - facts["last_purchase"]).days if facts["last_purchase"] else None
+            if campaign == "first_purchase":  # its touchpoint days count from the enrolment
+                days = (night - date.fromisoformat(account["enrolled_at"])).days
             assert touchpoint == (days if days in TOUCHPOINT_DAYS else None), account_id
             if campaign is None:
                 assert block is None

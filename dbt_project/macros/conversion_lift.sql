@@ -2,10 +2,23 @@
     listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete='true',
     comparison='holdout'
 ) -%}
+    {{- select_list(conversion_lift_columns(
+        listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete,
+        comparison
+    )) -}}
+{%- endmacro %}
+
+
+{% macro conversion_lift_columns(
+    listed, listed_converted, holdout, holdout_converted, min_group_size, is_complete='true',
+    comparison='holdout'
+) -%}
     {#-
         The conversion rates of the listed and the held-out people and the lift of listed
         over holdout, with its 95 % confidence interval and whether it can be read, as
-        select-list columns. The one definition of lift: every model that shows one
+        (name, SQL expression) pairs (conversion_lift renders them as select-list columns;
+        the post-hook stamp_nights_measured sets them on the listing nights whose window
+        completes without being recomputed). The one definition of lift: every model that shows one
         (campaign_performance per listing night, campaign_lift_to_date pooled over
         listing nights) renders it from its counts through this macro.
 
@@ -40,19 +53,22 @@
         )
     {%- endset -%}
     {%- set too_small = "(" ~ listed ~ " < " ~ min_group_size ~ " or " ~ holdout ~ " < " ~ min_group_size ~ ")" -%}
-    case when {{ is_complete }} then {{ listed_rate }} end as listed_conversion_rate,
-    case when {{ is_complete }} then {{ holdout_rate }} end as {{ comparison }}_conversion_rate,
-    case when {{ is_complete }} then {{ lift }} end as absolute_lift,
-    case
-        when {{ is_complete }} then ({{ lift }}) / nullif({{ holdout_rate }}, 0)
-    end as relative_lift,
-    case when {{ is_complete }} then {{ low }} end as absolute_lift_low,
-    case when {{ is_complete }} then {{ high }} end as absolute_lift_high,
-    {{ too_small }} as is_group_too_small,
-    case
-        when {{ is_complete }} and {{ listed }} > 0 and {{ holdout }} > 0
-            then not {{ too_small }} and ({{ low }} > 0 or {{ high }} < 0)
-    end as is_lift_significant
+    {%- set significant -%}
+        case
+            when {{ is_complete }} and {{ listed }} > 0 and {{ holdout }} > 0
+                then not {{ too_small }} and ({{ low }} > 0 or {{ high }} < 0)
+        end
+    {%- endset -%}
+    {{- return([
+        ['listed_conversion_rate', 'case when ' ~ is_complete ~ ' then ' ~ listed_rate ~ ' end'],
+        [comparison ~ '_conversion_rate', 'case when ' ~ is_complete ~ ' then ' ~ holdout_rate ~ ' end'],
+        ['absolute_lift', 'case when ' ~ is_complete ~ ' then ' ~ lift ~ ' end'],
+        ['relative_lift', 'case when ' ~ is_complete ~ ' then (' ~ lift ~ ') / nullif(' ~ holdout_rate ~ ', 0) end'],
+        ['absolute_lift_low', 'case when ' ~ is_complete ~ ' then ' ~ low ~ ' end'],
+        ['absolute_lift_high', 'case when ' ~ is_complete ~ ' then ' ~ high ~ ' end'],
+        ['is_group_too_small', too_small],
+        ['is_lift_significant', significant],
+    ]) -}}
 {%- endmacro %}
 
 
@@ -77,6 +93,17 @@
     listed, listed_revenue, listed_squares, holdout, holdout_revenue, holdout_squares,
     is_complete='true', comparison='holdout'
 ) -%}
+    {{- select_list(revenue_lift_columns(
+        listed, listed_revenue, listed_squares, holdout, holdout_revenue, holdout_squares,
+        is_complete, comparison
+    )) -}}
+{%- endmacro %}
+
+
+{% macro revenue_lift_columns(
+    listed, listed_revenue, listed_squares, holdout, holdout_revenue, holdout_squares,
+    is_complete='true', comparison='holdout'
+) -%}
     {#-
         The value delivered, in money: revenue per listed person and per held-out person
         within the window (reporting currency), their difference with its 95 % interval,
@@ -95,16 +122,16 @@
             + {{ _variance(holdout, holdout_revenue, holdout_squares) }} / nullif({{ holdout }}, 0)
         )
     {%- endset -%}
-    case when {{ is_complete }} then {{ listed_mean }} end as revenue_per_listed,
-    case when {{ is_complete }} then {{ holdout_mean }} end as revenue_per_{{ comparison }},
-    case when {{ is_complete }} then {{ difference }} end as revenue_lift_per_person,
-    case
-        when {{ is_complete }} then ({{ difference }}) - 1.959963984540054 * {{ error }}
-    end as revenue_lift_low,
-    case
-        when {{ is_complete }} then ({{ difference }}) + 1.959963984540054 * {{ error }}
-    end as revenue_lift_high,
-    case when {{ is_complete }} then ({{ difference }}) * {{ listed }} end as incremental_revenue
+    {%- set low = "(" ~ difference ~ ") - 1.959963984540054 * " ~ error -%}
+    {%- set high = "(" ~ difference ~ ") + 1.959963984540054 * " ~ error -%}
+    {{- return([
+        ['revenue_per_listed', 'case when ' ~ is_complete ~ ' then ' ~ listed_mean ~ ' end'],
+        ['revenue_per_' ~ comparison, 'case when ' ~ is_complete ~ ' then ' ~ holdout_mean ~ ' end'],
+        ['revenue_lift_per_person', 'case when ' ~ is_complete ~ ' then ' ~ difference ~ ' end'],
+        ['revenue_lift_low', 'case when ' ~ is_complete ~ ' then ' ~ low ~ ' end'],
+        ['revenue_lift_high', 'case when ' ~ is_complete ~ ' then ' ~ high ~ ' end'],
+        ['incremental_revenue', 'case when ' ~ is_complete ~ ' then (' ~ difference ~ ') * ' ~ listed ~ ' end'],
+    ]) -}}
 {%- endmacro %}
 
 
@@ -120,4 +147,12 @@
             ) / ({{ n }} - 1)
         )
     end)
+{%- endmacro %}
+
+
+{#- (name, expression) pairs as select-list columns: `expression as name`. -#}
+{% macro select_list(columns) -%}
+    {%- for name, expression in columns %}
+    {{ expression }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}

@@ -58,16 +58,33 @@
 {#-
     Post-hook of campaign_performance: stamp every row with the nights measured so far
     (the latest night built), as the model computes them for the rows it writes:
-    the listing nights it kept were measured through an earlier night.
+    the listing nights it kept were measured through an earlier night. Their rates, lift
+    and revenue figures are set again with it (macros conversion_lift_columns and
+    revenue_lift_columns, as the model computes them): a window that completes on a
+    night that does not recompute its listing night (nights built with a gap) shows them
+    from then on.
 -#}
 {% macro stamp_nights_measured() -%}
     {%- if execute -%}
+        {%- set complete = "performance.listing_date + performance.window_days <= nights.measured_through" -%}
         update {{ this }} as performance
         set
             measured_through = nights.measured_through,
-            is_window_complete
-            = performance.listing_date + performance.window_days <= nights.measured_through
-        from (select max(as_of_date) as measured_through from {{ ref('built_nights') }}) as nights
+            is_window_complete = {{ complete }}
+            {%- for name, expression in conversion_lift_columns(
+                'performance.listed', 'performance.listed_converted',
+                'performance.holdout', 'performance.holdout_converted',
+                'settings.min_lift_group_size', complete,
+            ) + revenue_lift_columns(
+                'performance.listed', 'performance.listed_revenue',
+                'performance.listed_revenue_squares', 'performance.holdout',
+                'performance.holdout_revenue', 'performance.holdout_revenue_squares', complete,
+            ) %},
+            {{ name }} = {{ expression }}
+            {%- endfor %}
+        from
+            (select max(as_of_date) as measured_through from {{ ref('built_nights') }}) as nights,
+            (select min_lift_group_size from {{ ref('outreach_settings') }}) as settings
         where performance.measured_through is distinct from nights.measured_through
     {%- endif -%}
 {%- endmacro %}

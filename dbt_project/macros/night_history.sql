@@ -15,6 +15,10 @@
     Building D replaces what an earlier build said about D: re-runs, nights built out of
     order and backfills give the same table as building the nights in order (versions
     are always merged as far as they go). Plain SQL, for DuckDB and PostgreSQL alike.
+
+    A column the model gained after the table was made can be named in config
+    `added_columns` (name: SQL type): a table without it gets it with `alter table`,
+    empty on the nights built before. Any other change of columns stops the build.
 -#}
 {% materialization night_history, default %}
     {%- set night_column = config.get('night_column', 'as_of_date') -%}
@@ -41,6 +45,13 @@
         {%- set kept = [] -%}
         {%- for column in adapter.get_columns_in_relation(existing) if column.name not in ('valid_from', 'valid_to') -%}
             {%- do kept.append(adapter.quote(column.name)) -%}
+        {%- endfor -%}
+        {%- for name, data_type in config.get('added_columns', {}).items()
+            if adapter.quote(name) in columns and adapter.quote(name) not in kept -%}
+            {% call statement('add_' ~ name) -%}
+                alter table {{ target_relation }} add column {{ adapter.quote(name) }} {{ data_type }}
+            {%- endcall %}
+            {%- do kept.append(adapter.quote(name)) -%}
         {%- endfor -%}
         {%- if kept | sort != columns | sort -%}
             {{ exceptions.raise_compiler_error(

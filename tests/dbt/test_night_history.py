@@ -136,6 +136,31 @@ def test_a_column_change_fails_with_what_to_do_instead_of_losing_the_history(tmp
     assert _history(warehouse.path) == _expected(_night_rows(1), {NIGHTS[0]})
 
 
+def test_a_column_named_in_added_columns_is_added_empty_on_the_nights_before(tmp_path):
+    warehouse = _project(tmp_path)
+    rows = _night_rows(1)
+    _load(warehouse.path, rows)
+    assert warehouse.dbt("build", as_of_date=NIGHTS[0].isoformat()).success
+    model = warehouse.project_dir / "models" / "history.sql"
+    model.write_text(
+        model.read_text()
+        .replace("unique_key='k'", "unique_key='k', added_columns={'x': 'integer'}")
+        .replace("v, w from", "v, w, 7 as x from")
+    )
+    result = warehouse.dbt("build", as_of_date=NIGHTS[1].isoformat())
+    assert result.success, _dbt_failures(result)
+    with duckdb.connect(str(warehouse.path), read_only=True) as connection:
+        found = connection.execute(
+            "select k, x, valid_from, valid_to from main.history order by k, valid_from"
+        ).fetchall()
+    # night 1's versions end where night 2 starts (x was not known then); night 2's hold x
+    first = {k for k, x, start, _ in found if start == NIGHTS[0]}
+    assert first == set(rows[NIGHTS[0]])
+    assert all(x is None for _, x, start, _ in found if start == NIGHTS[0])
+    assert all(x == 7 for _, x, start, _ in found if start == NIGHTS[1])
+    assert {k for k, _, start, _ in found if start == NIGHTS[1]} == set(rows[NIGHTS[1]])
+
+
 def test_the_empty_history_is_committed_before_a_large_first_night_goes_in(tmp_path):
     """Why `night_history` commits the table it creates before filling it. In DuckDB 2.0.0,
     a column that `create table as` made all NULL (the history's `valid_from`, created

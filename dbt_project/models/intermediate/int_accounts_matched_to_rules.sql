@@ -58,6 +58,10 @@ matching_rules as (
                 or accounts.purchase_history = rules.purchase_history_equals
             )
             and (rules.p_alive_below is null or predictions.p_alive < rules.p_alive_below)
+            and (
+                rules.enrolled_within_days is null
+                or {{ as_of_date() }} - accounts.enrolled_date <= rules.enrolled_within_days
+            )
 
 ),
 

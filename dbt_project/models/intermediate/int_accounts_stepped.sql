@@ -152,7 +152,8 @@ accounts_with_steps as (
         coalesce(addresses.is_opted_out_on_an_account, false) as is_address_opted_out,
         staged_accounts.sponsored_buyers,
         accounts.sponsor_account_id,
-        distributors.nearest_upline_leader_id
+        distributors.nearest_upline_leader_id,
+        segmented_accounts.enrolled_date
 
     from accounts
     inner join segmented_accounts
@@ -201,7 +202,9 @@ final as (
         end as contact_block,
         accounts_with_steps.sponsor_account_id,
         accounts_with_steps.nearest_upline_leader_id,
-        accounts_with_steps.address_key
+        accounts_with_steps.address_key,
+        -- a first_purchase step's touchpoint days count from it (view next_steps)
+        accounts_with_steps.enrolled_date
 
     from accounts_with_steps
 

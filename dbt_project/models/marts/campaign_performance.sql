@@ -242,7 +242,7 @@ steps_taken as (
         -- keyed on the ladder and the step, not on the campaign's name (a seed value)
         case
             when
-                listings.next_step in ('second_order', 'reactivation', 'at_risk')
+                listings.next_step in ('first_purchase', 'second_order', 'reactivation', 'at_risk')
                 and listings.ladder = 'customer'
                 then journey.purchases_to_date > listings.purchases_to_date
             when listings.next_step = 'autoship'

@@ -1,6 +1,7 @@
 -- One row per account per night built, from the change history (next_steps_history):
 -- the days since the last purchase, and the touchpoint day they fall on (seed
--- touchpoint_days), are counted from each night.
+-- touchpoint_days; for a first_purchase step, the days since the enrolment), are counted
+-- from each night.
 {{ config(materialized='view') }}
 
 with
@@ -22,6 +23,7 @@ nights as (
         'sponsor_account_id',
         'nearest_upline_leader_id',
         'address_key',
+        'enrolled_date',
     ]) }}
 
 ),
@@ -36,7 +38,15 @@ counted as (
 
     select
         nights.*,
-        cast(nights.as_of_date - nights.last_purchase_date as bigint) as days_since_last_purchase
+        cast(nights.as_of_date - nights.last_purchase_date as bigint) as days_since_last_purchase,
+        -- the touchpoint days of a first purchase count from the enrolment, every other
+        -- step's from the last purchase
+        cast(
+            nights.as_of_date - case
+                when nights.next_step = 'first_purchase' then nights.enrolled_date
+                else nights.last_purchase_date
+            end as bigint
+        ) as days_since_touchpoint_start
 
     from nights
 
@@ -60,11 +70,12 @@ final as (
         counted.contact_block,
         counted.sponsor_account_id,
         counted.nearest_upline_leader_id,
-        counted.address_key
+        counted.address_key,
+        counted.enrolled_date
 
     from counted
     left join touchpoint_days
-        on counted.days_since_last_purchase = touchpoint_days.days_since_last_purchase
+        on counted.days_since_touchpoint_start = touchpoint_days.days_since_last_purchase
 
 )
 

@@ -3,6 +3,7 @@
     materialized='night_history',
     unique_key='account_id',
     upgrade_from={'relation': 'next_steps', 'select': 'as_of_date - cast(days_since_last_purchase as integer) as last_purchase_date'},
+    added_columns={'enrolled_date': 'date'},
 ) }}
 
 -- One row per account per night: the one next step (or none, with the reason), the rule
@@ -37,7 +38,8 @@ final as (
         contact_block,
         sponsor_account_id,
         nearest_upline_leader_id,
-        address_key
+        address_key,
+        enrolled_date
 
     from stepped_accounts
 

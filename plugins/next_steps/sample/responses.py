@@ -11,7 +11,8 @@ arguments always give the same bytes.
 How a person takes each step (seed ``next_step_campaigns``, column ``conversion``):
 
 ==========================  ==========================================================
-second_order, reactivation, a completed standard order on the night
+first_purchase,             a completed standard order on the night
+second_order, reactivation,
 at_risk
 autoship                    ``autoship_active`` becomes true, and an autoship order
 preferred_customer          the account becomes ``preferred``
@@ -118,7 +119,13 @@ class _Night:
     def take(self, account_id: str, campaign: str) -> bool:
         """Make ``account_id`` take the step of ``campaign``; False when it cannot."""
         account = self.accounts[account_id]
-        if campaign in ("second_order", "reactivation", "at_risk", "distributor_reactivation"):
+        if campaign in (
+            "first_purchase",
+            "second_order",
+            "reactivation",
+            "at_risk",
+            "distributor_reactivation",
+        ):
             self.order(account_id)
         elif campaign == "autoship":
             account["autoship_active"] = "true"
