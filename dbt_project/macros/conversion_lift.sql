@@ -156,3 +156,18 @@
     {{ expression }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#-
+    The counts and revenue of a group (`listed`, `holdout` or `control`) summed over the
+    window `to_date` of the caller (the listing nights up to the row's), as pooled lift
+    reads them: whole numbers and decimals with the same types on every warehouse (a sum
+    of counts is numeric on PostgreSQL).
+-#}
+{% macro group_sums_to_date(group) -%}
+    cast(sum({{ group }}) over to_date as bigint) as {{ group }},
+    cast(sum({{ group }}_converted) over to_date as bigint) as {{ group }}_converted,
+    cast(sum({{ group }}_revenue) over to_date as decimal(18, 2)) as {{ group }}_revenue,
+    cast(sum({{ group }}_revenue_squares) over to_date as decimal(38, 4))
+        as {{ group }}_revenue_squares
+{%- endmacro %}

@@ -50,17 +50,8 @@ pooled as (
         window_days,
         listing_date as through_listing_date,
         count(*) over to_date as listing_nights,
-        -- whole numbers on every warehouse (a sum of counts is numeric on PostgreSQL)
-        cast(sum(listed) over to_date as bigint) as listed,
-        cast(sum(holdout) over to_date as bigint) as holdout,
-        cast(sum(listed_converted) over to_date as bigint) as listed_converted,
-        cast(sum(holdout_converted) over to_date as bigint) as holdout_converted,
-        cast(sum(listed_revenue) over to_date as decimal(18, 2)) as listed_revenue,
-        cast(sum(holdout_revenue) over to_date as decimal(18, 2)) as holdout_revenue,
-        cast(sum(listed_revenue_squares) over to_date as decimal(38, 4))
-            as listed_revenue_squares,
-        cast(sum(holdout_revenue_squares) over to_date as decimal(38, 4))
-            as holdout_revenue_squares
+        {{ group_sums_to_date('listed') }},
+        {{ group_sums_to_date('holdout') }}
 
     from per_listing_night
     window to_date as (

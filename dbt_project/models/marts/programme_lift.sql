@@ -52,16 +52,8 @@ pooled as (
         window_days,
         listing_date as through_listing_date,
         count(*) over to_date as listing_nights,
-        cast(sum(listed) over to_date as bigint) as listed,
-        cast(sum(control) over to_date as bigint) as control,
-        cast(sum(listed_converted) over to_date as bigint) as listed_converted,
-        cast(sum(control_converted) over to_date as bigint) as control_converted,
-        cast(sum(listed_revenue) over to_date as decimal(18, 2)) as listed_revenue,
-        cast(sum(control_revenue) over to_date as decimal(18, 2)) as control_revenue,
-        cast(sum(listed_revenue_squares) over to_date as decimal(38, 4))
-            as listed_revenue_squares,
-        cast(sum(control_revenue_squares) over to_date as decimal(38, 4))
-            as control_revenue_squares
+        {{ group_sums_to_date('listed') }},
+        {{ group_sums_to_date('control') }}
 
     from per_listing_night
     window to_date as (
