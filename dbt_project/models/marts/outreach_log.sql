@@ -2,8 +2,9 @@
     The persistent outreach log: one row per person per night on which their step was
     due (new for them, a touchpoint day since their last purchase, or the night their
     expected next purchase date passed without a purchase), with what
-    happened: listed (in tonight's file), holdout (kept out on purpose, to measure lift)
-    or suppressed (and why).
+    happened: listed (in tonight's file), holdout (kept out on purpose, to measure lift),
+    control (the address is in the global control group, out of every campaign) or
+    suppressed (and why).
 
     An address is one person (doc block outreach_rules): of the accounts sharing an
     address whose steps are due and unblocked tonight, one is chosen and the others are

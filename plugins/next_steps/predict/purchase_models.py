@@ -206,8 +206,9 @@ def bg_nbd_median_weeks_to_next_purchase(params: dict[str, float], x, T) -> np.n
     """The median time from T to the next purchase of a customer who is still active.
 
     While active, purchases are Poisson with a rate whose posterior after x repeat
-    purchases observed for T weeks is gamma(r + x, alpha + T), so P(no purchase in the next w weeks | active) = ((alpha + T) /
-    (alpha + T + w))^(r + x), and the median w solves that = 1/2. The median, not the
+    purchases observed for T weeks is gamma(r + x, alpha + T), so P(no purchase in the
+    next w weeks | active) = ((alpha + T) / (alpha + T + w))^(r + x), and the median w
+    solves that = 1/2. The median, not the
     mean: the mean waiting time is infinite when r + x <= 1 (every first-time buyer when
     r < 1, as in the paper). ``customer_predictions`` counts it from the last purchase
     (T = t_x), so that the expected date stays put while the customer does not buy.
