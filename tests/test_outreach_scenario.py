@@ -171,6 +171,15 @@ class Ledger:
             figures[account_id] = {
                 "account": account,
                 "purchases": len(bought),
+                "revenue": sum(
+                    (
+                        (Decimal(r["order_total"]) * RATES[r["currency"]]).quantize(
+                            Decimal("0.01"), rounding=ROUND_HALF_UP
+                        )
+                        for _, r in bought
+                    ),
+                    Decimal(0),
+                ),
                 "segment": segment_of(
                     sum(months_before(night, WINDOW_MONTHS) < d for d, _ in bought),
                     purchased_before=bool(bought),
@@ -193,22 +202,17 @@ class Ledger:
         self.cache[night] = figures
         return figures
 
-    def revenue(self, account_id: str, after: date, through: date) -> Decimal:
-        """What the account's purchases from the day after ``after`` to ``through`` brought
-        in, in the reporting currency (each order converted and rounded to the cent)."""
-        total = Decimal(0)
-        for _, row in self.orders:
-            ordered = datetime.fromisoformat(row["order_date"].replace("Z", "+00:00")).date()
-            if (
-                row["account_id"] == account_id
-                and after < ordered <= min(through, NIGHTS[-1])
-                and row["status"] == "completed"
-                and Decimal(row["order_total"]) > 0
-            ):
-                total += (Decimal(row["order_total"]) * RATES[row["currency"]]).quantize(
-                    Decimal("0.01"), rounding=ROUND_HALF_UP
-                )
-        return total
+    def revenue(self, account_id: str, listing: date, window_end: date) -> Decimal:
+        """What the account's purchases brought in within a window, as the nights built
+        show it: the growth of its revenue to date from the listing night to the last
+        night built in (listing, window_end]; nothing without such a night."""
+        built = [night for night in NIGHTS if listing < night <= window_end]
+        if not built:
+            return Decimal(0)
+        later = self.figures(built[-1]).get(account_id)
+        return (later["revenue"] if later else Decimal(0)) - self.figures(listing)[account_id][
+            "revenue"
+        ]
 
     def converted(self, campaign: str, account_id: str, listing: date, later: date) -> bool:
         before, after = self.figures(listing)[account_id], self.figures(later).get(account_id)

@@ -46,7 +46,8 @@ accounts_with_journey_figures as (
         cast(
             coalesce(purchase_totals.autoship_purchases_to_date, 0) as bigint
         ) as autoship_purchases_to_date,
-        cast(coalesce(buyers_per_sponsor.sponsored_buyers, 0) as bigint) as sponsored_buyers
+        cast(coalesce(buyers_per_sponsor.sponsored_buyers, 0) as bigint) as sponsored_buyers,
+        cast(coalesce(purchase_totals.revenue_to_date, 0) as decimal(18, 2)) as revenue_to_date
 
     from segmented_accounts
     left join purchase_totals
@@ -70,7 +71,8 @@ final as (
         purchases_to_date,
         sponsored_buyers,
         segment,
-        autoship_purchases_to_date
+        autoship_purchases_to_date,
+        revenue_to_date
 
     from accounts_with_journey_figures
 

@@ -20,6 +20,7 @@ final as (
         max(order_date) as last_purchase_date,
         count(order_id) as purchases_to_date,
         count(order_id) filter (where order_type = 'autoship') as autoship_purchases_to_date,
+        cast(sum(order_revenue) as decimal(18, 2)) as revenue_to_date,
         cast(
             coalesce(sum(order_volume) filter (where is_in_purchase_window), 0)
             as decimal(38, 4)

@@ -104,22 +104,6 @@ distributor_versions as (
 
 ),
 
--- the contacted people's purchases after the first listing night in play: the revenue
--- each brought in within each window
-contacted_purchases as (
-
-    select
-        account_id,
-        order_date,
-        order_revenue
-
-    from {{ ref('int_purchases_converted') }}
-    where
-        account_id in (select contacted_accounts.account_id from contacted_accounts)
-        and order_date > (select min(contacts.listing_date) from contacts)
-
-),
-
 ladder_settings as (
 
     select * from {{ ref('distributor_ladder_settings') }}
@@ -180,6 +164,7 @@ listings as (
         journey.purchases_to_date,
         journey.autoship_purchases_to_date,
         journey.sponsored_buyers,
+        journey.revenue_to_date,
         coalesce(distributor.frontline_distributors, 0) as frontline_distributors,
         coalesce(distributor.frontline_leaders, 0) as frontline_leaders
 
@@ -302,25 +287,45 @@ conversions as (
 
 ),
 
--- each contact's revenue (reporting currency) from the day after the listing night to
--- the end of each window
+-- the last night built within each listing night's windows (none yet: no night after it)
+window_last_nights as (
+
+    select
+        listing_nights.listing_date,
+        windows.window_days,
+        max(built_nights.as_of_date) as last_night
+
+    from (select distinct contacts.listing_date from contacts) as listing_nights
+    cross join windows
+    inner join built_nights
+        on
+            listing_nights.listing_date < built_nights.as_of_date
+            and listing_nights.listing_date + windows.window_days >= built_nights.as_of_date
+    group by listing_nights.listing_date, windows.window_days
+
+),
+
+-- each contact's revenue (reporting currency) within each window: what their revenue to
+-- date grew by from the listing night to the last night built in the window, as the
+-- nights built show it (as the conversions are read), whichever night was built last
 revenue_in_windows as (
 
     select
-        contacts.listing_date,
-        contacts.account_id,
-        contacts.campaign,
-        windows.window_days,
-        sum(contacted_purchases.order_revenue) as revenue
+        listings.listing_date,
+        listings.account_id,
+        listings.campaign,
+        window_last_nights.window_days,
+        journey.revenue_to_date - listings.revenue_to_date as revenue
 
-    from contacts
-    cross join windows
-    inner join contacted_purchases
+    from listings
+    inner join window_last_nights
+        on listings.listing_date = window_last_nights.listing_date
+    inner join journey_versions as journey
         on
-            contacts.account_id = contacted_purchases.account_id
-            and contacts.listing_date < contacted_purchases.order_date
-            and contacts.listing_date + windows.window_days >= contacted_purchases.order_date
-    group by contacts.listing_date, contacts.account_id, contacts.campaign, windows.window_days
+            listings.account_id = journey.account_id
+            and window_last_nights.last_night >= journey.valid_from
+            and window_last_nights.last_night
+            < coalesce(journey.valid_to, cast('9999-12-31' as date))
 
 ),
 
