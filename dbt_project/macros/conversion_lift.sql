@@ -18,9 +18,10 @@
         over holdout, with its 95 % confidence interval and whether it can be read, as
         (name, SQL expression) pairs (conversion_lift renders them as select-list columns;
         the post-hook stamp_nights_measured sets them on the listing nights whose window
-        completes without being recomputed). The one definition of lift: every model that shows one
-        (campaign_performance per listing night, campaign_lift_to_date pooled over
-        listing nights) renders it from its counts through this macro.
+        completes without being recomputed). The one definition of lift: every model that
+        shows one (campaign_performance per listing night, campaign_lift_to_date and
+        programme_lift pooled over listing nights) renders it from its counts through
+        this macro.
 
         Everything is empty while the window is not complete (`is_complete`, a SQL
         boolean): a conversion still to come is not a zero. A rate is empty when its
@@ -31,9 +32,10 @@
         Wilson score interval: it stays inside [-1, 1] and is defined for 0 and 100 %
         conversions and small groups, where the simple Wald interval is not.
         `is_group_too_small`: either group is below `min_group_size` (the caller's
-        `min_lift_group_size` of the seed outreach_settings), a lift too noisy to read; `is_lift_significant`: a lift of a
-        group large enough whose interval lies wholly above or below 0. Floating point on
-        every warehouse (PostgreSQL divides whole numbers into a whole number).
+        `min_lift_group_size` of the seed outreach_settings), a lift too noisy to read;
+        `is_lift_significant`: a lift of a group large enough whose interval lies wholly
+        above or below 0. Floating point on every warehouse (PostgreSQL divides whole
+        numbers into a whole number).
         `comparison` names the group listed people are compared with in the column names:
         `holdout` (a campaign's holdout) or `control` (the global control group).
     -#}
@@ -72,18 +74,23 @@
 {%- endmacro %}
 
 
+{#- The normal quantile of a two-sided 95 % interval, for every interval of this file. -#}
+{% macro _z95() -%}
+    1.959963984540054
+{%- endmacro %}
+
+
 {#-
     A bound of the Wilson score interval for a proportion of `successes` in `trials`, at
-    95 % (z = 1.959963984540054): the lower with `sign` -1, the upper with +1; empty for
-    no trials.
+    95 %: the lower with `sign` -1, the upper with +1; empty for no trials.
 -#}
 {% macro _wilson_bound(successes, trials, sign) -%}
     {%- set n = "nullif(" ~ trials ~ ", 0)" -%}
     {%- set p = "(cast(" ~ successes ~ " as double precision) / " ~ n ~ ")" -%}
-    {%- set z2 = "3.841458820694124" -%}
+    {%- set z2 = "power(" ~ _z95() ~ ", 2)" -%}
     (
         ({{ p }} + {{ z2 }} / (2.0 * {{ n }}))
-        + ({{ sign }}) * 1.959963984540054
+        + ({{ sign }}) * {{ _z95() }}
         * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4.0 * {{ n }} * {{ n }}))
     ) / (1 + {{ z2 }} / {{ n }})
 {%- endmacro %}
@@ -122,8 +129,8 @@
             + {{ _variance(holdout, holdout_revenue, holdout_squares) }} / nullif({{ holdout }}, 0)
         )
     {%- endset -%}
-    {%- set low = "(" ~ difference ~ ") - 1.959963984540054 * " ~ error -%}
-    {%- set high = "(" ~ difference ~ ") + 1.959963984540054 * " ~ error -%}
+    {%- set low = "(" ~ difference ~ ") - " ~ _z95() ~ " * " ~ error -%}
+    {%- set high = "(" ~ difference ~ ") + " ~ _z95() ~ " * " ~ error -%}
     {{- return([
         ['revenue_per_listed', 'case when ' ~ is_complete ~ ' then ' ~ listed_mean ~ ' end'],
         ['revenue_per_' ~ comparison, 'case when ' ~ is_complete ~ ' then ' ~ holdout_mean ~ ' end'],
@@ -155,6 +162,24 @@
     {%- for name, expression in columns %}
     {{ expression }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#-
+    A group's (`listed`, `holdout` or `control`: the outcome of its contacts) people,
+    those who converted, their revenue and its sum of squares, as aggregates over rows of
+    contacts (`outcome`, `is_converted`, `revenue`), with the same types on every
+    warehouse (sums of decimals widen differently).
+-#}
+{% macro group_counts(group) -%}
+    count(*) filter (where outcome = '{{ group }}') as {{ group }},
+    count(*) filter (where outcome = '{{ group }}' and is_converted) as {{ group }}_converted,
+    cast(coalesce(sum(revenue) filter (where outcome = '{{ group }}'), 0) as decimal(18, 2))
+        as {{ group }}_revenue,
+    cast(
+        coalesce(sum(revenue * revenue) filter (where outcome = '{{ group }}'), 0)
+        as decimal(38, 4)
+    ) as {{ group }}_revenue_squares
 {%- endmacro %}
 
 

@@ -365,37 +365,17 @@ counted as (
         campaign,
         segment,
         window_days,
-        count(*) filter (where outcome = 'listed') as listed,
-        count(*) filter (where outcome = 'holdout') as holdout,
-        count(*) filter (where outcome = 'listed' and is_converted) as listed_converted,
-        count(*) filter (where outcome = 'holdout' and is_converted) as holdout_converted,
-        -- the same types on every warehouse (sums of decimals widen differently)
-        cast(coalesce(sum(revenue) filter (where outcome = 'listed'), 0) as decimal(18, 2))
-            as listed_revenue,
-        cast(coalesce(sum(revenue) filter (where outcome = 'holdout'), 0) as decimal(18, 2))
-            as holdout_revenue,
-        cast(
-            coalesce(sum(revenue * revenue) filter (where outcome = 'listed'), 0)
-            as decimal(38, 4)
-        ) as listed_revenue_squares,
-        cast(
-            coalesce(sum(revenue * revenue) filter (where outcome = 'holdout'), 0)
-            as decimal(38, 4)
-        ) as holdout_revenue_squares,
+        {{ group_counts('listed') }},
+        {{ group_counts('holdout') }},
         -- the global control group's people due for the campaign (programme_lift)
-        count(*) filter (where outcome = 'control') as control,
-        count(*) filter (where outcome = 'control' and is_converted) as control_converted,
-        cast(coalesce(sum(revenue) filter (where outcome = 'control'), 0) as decimal(18, 2))
-            as control_revenue,
-        cast(
-            coalesce(sum(revenue * revenue) filter (where outcome = 'control'), 0)
-            as decimal(38, 4)
-        ) as control_revenue_squares
+        {{ group_counts('control') }}
 
     from contact_windows
     group by listing_date, campaign, segment, window_days
 
 ),
+
+{%- set is_complete = 'counted.listing_date + counted.window_days <= measured.measured_through' %}
 
 final as (
 
@@ -405,8 +385,7 @@ final as (
         counted.campaign,
         counted.segment,
         counted.window_days,
-        counted.listing_date + counted.window_days <= measured.measured_through
-            as is_window_complete,
+        {{ is_complete }} as is_window_complete,
         counted.listed,
         counted.holdout,
         counted.listed_converted,
@@ -415,7 +394,7 @@ final as (
             'counted.listed', 'counted.listed_converted',
             'counted.holdout', 'counted.holdout_converted',
             min_group_size='outreach_settings.min_lift_group_size',
-            is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
+            is_complete=is_complete,
         ) }},
         counted.listed_revenue,
         counted.holdout_revenue,
@@ -424,7 +403,7 @@ final as (
         {{ revenue_lift(
             'counted.listed', 'counted.listed_revenue', 'counted.listed_revenue_squares',
             'counted.holdout', 'counted.holdout_revenue', 'counted.holdout_revenue_squares',
-            is_complete='counted.listing_date + counted.window_days <= measured.measured_through',
+            is_complete=is_complete,
         ) }},
         counted.control,
         counted.control_converted,
