@@ -38,6 +38,12 @@ What the data models, so that the pipeline has something real to chew on:
   total is the lines' subtotal less the customer-type discount (preferred 10 %,
   distributor 25 %, autoship 5 % more) plus shipping under a threshold, so it is close
   to, not equal to, the sum of the lines. The volume is the products' point value.
+  Planted product affinities (for the offers of issue 17 to find; ``tables.planted_*``
+  name them): every account has an entry product (a popularity draw fixed by its
+  number) that opens its first order 70 % of the time; each line of its later orders is
+  the entry's successor (the product three places down the catalogue) 35 % of the time,
+  so repeat buyers re-buy it; each line after an order's first is the first product's
+  companion (products 0-1, 2-3, ... pair up) 30 % of the time.
 * Delta nights (``generate_nights``). Each night after the first carries a full accounts
   snapshot (the same accounts, a few opt-outs, autoships switched on or off, upgrades to
   preferred, rank promotions, accounts gone inactive, and a few new enrolments that day,

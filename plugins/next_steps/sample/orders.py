@@ -16,12 +16,14 @@ from next_steps.sample.parameters import (
     CANCELLED,
     CANCELLED_P,
     CHUNK_ACCOUNTS,
+    COMPANION_P,
     COMPLETED,
     COUNTRY_CURRENCY,
     DAY,
     DISCOUNT,
     DISTRIBUTOR,
     DISTRIBUTOR_EXTRA_QUANTITY,
+    ENTRY_P,
     FREE_SAMPLE_P,
     HOUR_WEIGHTS,
     LINES_P,
@@ -33,16 +35,20 @@ from next_steps.sample.parameters import (
     RETURNED_P,
     SLICE_ORDERS,
     STANDARD,
+    SUCCESSOR_P,
 )
 from next_steps.sample.rendering import _render_lines, _render_orders
 from next_steps.sample.tables import (
+    _COMPANION,
     _FREE_SHIPPING,
     _SAMPLE_INDEX,
     _SHIPPING,
     _SKU_POINTS,
     _SKU_POPULARITY,
     _SKU_PRICE,
+    _SUCCESSOR,
     _day_of_month,
+    _entry_products,
     _month_day,
     _month_index,
     _pick,
@@ -68,8 +74,11 @@ def _make_orders(
     day: np.ndarray,
     is_autoship: np.ndarray,
     end_ts: int,
+    first_order: np.ndarray | None = None,
 ) -> _OrderBatch:
-    """Orders (and their lines) of accounts ``acc[which]`` on the given days."""
+    """Orders (and their lines) of accounts ``acc[which]`` on the given days;
+    ``first_order`` marks each account's first order (none marked: every order is a later
+    one), whose first line is where the planted entry product goes."""
     n = len(day)
     hour = _pick(rng, HOUR_WEIGHTS, n)
     second = rng.integers(0, 3600, n)
@@ -126,6 +135,17 @@ def _make_orders(
     owner = np.repeat(np.arange(n), line_count)
     line_no = np.arange(total_lines) - np.repeat(np.cumsum(line_count) - line_count, line_count) + 1
     sku = _pick(rng, _SKU_POPULARITY, total_lines)
+    # the planted affinities (parameters ENTRY_P, SUCCESSOR_P, COMPANION_P)
+    entry = _entry_products(acc.number[account])[owner]
+    is_first = np.zeros(n, dtype=bool) if first_order is None else first_order
+    planted_u = rng.random((2, total_lines))
+    sku = np.where(~is_first[owner] & (planted_u[0] < SUCCESSOR_P), _SUCCESSOR[entry], sku)
+    first_line = np.cumsum(line_count) - line_count
+    opening = is_first & (planted_u[0][first_line] < ENTRY_P)
+    sku[first_line[opening]] = entry[first_line[opening]]
+    later_line = line_no > 1
+    companion = later_line & (planted_u[1] < COMPANION_P)
+    sku[companion] = _COMPANION[sku[first_line[owner[companion]]]]
     quantity = np.array(QUANTITIES)[_pick(rng, QUANTITY_P, total_lines)]
     quantity += np.where(
         atype[owner] == DISTRIBUTOR,
@@ -218,8 +238,19 @@ def _history_orders(
         )
         day = np.where(is_autoship, autoship_day, day)
         order = np.lexsort((day, account))
+        # the first order of an account is its earliest (the k = 0 slot is not always):
+        # the earliest in the slice of an account whose slot 0 is in it
+        ordered = account[order]
+        earliest = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else ordered > 0
         batch = _make_orders(
-            rng, next_no, acc, account[order], day[order], is_autoship[order], end_ts
+            rng,
+            next_no,
+            acc,
+            ordered,
+            day[order],
+            is_autoship[order],
+            end_ts,
+            first_order=earliest & np.isin(ordered, account[k == 0]),
         )
         next_no += batch.distinct
         yield batch

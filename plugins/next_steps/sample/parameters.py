@@ -177,6 +177,13 @@ AUTOSHIP_DISCOUNT = 0.05
 SHIPPING_USD, FREE_SHIPPING_USD = 6.95, 75.0
 CATALOGUE_SIZE = 40
 SAMPLE_SKU = 900
+# planted product affinities (issue 17), for the offers to find (tables.planted_*):
+# the first line of an account's first order is its entry product (a popularity draw
+# fixed per account) with ENTRY_P; every line of its later orders is the entry's
+# successor with SUCCESSOR_P; every line after the first of any order is the companion
+# of the order's first product with COMPANION_P
+ENTRY_P, SUCCESSOR_P, COMPANION_P = 0.7, 0.35, 0.3
+SUCCESSOR_STEP = 3  # the successor of product i is product i + 3 (modulo the catalogue)
 # later changes kept for delta nights: completed orders of the last weeks that get
 # returned or cancelled a few days later
 LATE_CHANGE_P = 0.04

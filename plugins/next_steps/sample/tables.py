@@ -24,6 +24,7 @@ from next_steps.sample.parameters import (
     PRICE_STEP,
     SAMPLE_SKU,
     SHIPPING_USD,
+    SUCCESSOR_STEP,
 )
 
 
@@ -121,6 +122,41 @@ def _catalogue() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 _SKU_CODE, _SKU_PRICE, _SKU_POINTS, _SKU_POPULARITY = _catalogue()
 _SAMPLE_INDEX = CATALOGUE_SIZE
+# the planted affinities (parameters: ENTRY_P, SUCCESSOR_P, COMPANION_P): product i goes
+# with its companion i ^ 1 (0-1, 2-3, ...: neighbours in popularity) and is followed by
+# its successor i + SUCCESSOR_STEP
+_COMPANION = np.arange(CATALOGUE_SIZE) ^ 1
+_SUCCESSOR = (np.arange(CATALOGUE_SIZE) + SUCCESSOR_STEP) % CATALOGUE_SIZE
+
+
+def _sku_text(index: int) -> str:
+    return f"SKU-{int(_SKU_CODE[index]):04d}"
+
+
+def planted_companions() -> dict[str, str]:
+    """Each catalogue product (its SKU as exported) -> the product planted as bought
+    with it."""
+    return {_sku_text(i): _sku_text(int(_COMPANION[i])) for i in range(CATALOGUE_SIZE)}
+
+
+def planted_successors() -> dict[str, str]:
+    """Each catalogue product -> the product planted as bought after it, by buyers whose
+    first order had it as their entry product."""
+    return {_sku_text(i): _sku_text(int(_SUCCESSOR[i])) for i in range(CATALOGUE_SIZE)}
+
+
+def _entry_products(account_no: np.ndarray) -> np.ndarray:
+    """Each account's entry product: a popularity draw fixed by the account number (a
+    hash, no random stream), so it is the same on every night and in every chunk."""
+    mixed = (account_no.astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
+    uniform = (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    cumulative = np.cumsum(_SKU_POPULARITY, dtype=np.float64)
+    cumulative /= cumulative[-1]
+    return np.searchsorted(cumulative, uniform, side="right").astype(np.int64)
+
+
 _SHIPPING = np.array(
     [_local_cents(np.array([SHIPPING_USD]), c, True)[0] for c in range(len(CURRENCIES))]
 )
