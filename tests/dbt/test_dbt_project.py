@@ -386,15 +386,19 @@ def test_outreach_list_leaves_out_terminated_opted_out_and_unreachable_accounts(
         None,  # no predictions: 13 purchasers are too few for the purchase models
         None,
         None,
+        # A13 bought nothing with order lines, so nothing goes with theirs: the fallback,
+        # what A03 (the only buyer of segment 2-3 with order lines) bought
+        "SKU-TEA",
+        "SKU-TEA, the product bought by the most buyers of their segment (2-3).",
     )
 
 
 def test_outreach_list_columns_follow_the_e_mail_tool_contract(nights):
     columns = [row[0] for row in nights["warehouse"].query("describe pump.pump_outreach_lists")]
-    # the outreach writer's file columns, after the night and the campaign
-    # the outreach writer's file columns, which end with the campaign and the night again
-    assert FILE_COLUMNS[-2:] == ("campaign", "as_of_date")
-    assert columns == ["as_of_date", "campaign", *FILE_COLUMNS[:-2]]
+    # the night and the campaign, then the outreach writer's file columns, which name the
+    # campaign and the night again (before the offer, the last columns added)
+    assert FILE_COLUMNS[-4:] == ("campaign", "as_of_date", "offer_sku", "offer_reason")
+    assert columns == ["as_of_date", "campaign", *FILE_COLUMNS[:-4], *FILE_COLUMNS[-2:]]
 
 
 def test_rerunning_the_first_night_replaces_its_rows_and_keeps_the_second_night(nights):

@@ -110,9 +110,29 @@ def write_exports(settings: Settings) -> None:
         # held on night 1: its account arrives on night 2
         order("ZO3", "ZH1", "2025-06-20T10:00:00Z", order_total="12.34"),
     ]
+    # a first product -> next product pair made by 25 buyers: the generator's 3,000 orders
+    # make none with the 20 buyers next_product_transitions keeps
+    repeaters = [account(f"ZT{n:02d}", email=f"zt{n:02d}@example.com") for n in range(25)]
+    lines = []
+    for n, repeater in enumerate(repeaters):
+        for visit, (day, sku) in enumerate(
+            (("2025-05-01", "SKU-ZFIRST"), ("2025-06-01", "SKU-ZNEXT"))
+        ):
+            orders.append(order(f"ZT{n:02d}-{visit}", repeater["account_id"], f"{day}T10:00:00Z"))
+            lines.append(
+                {
+                    "order_id": f"ZT{n:02d}-{visit}",
+                    "line_number": "1",
+                    "sku": sku,
+                    "quantity": "1",
+                    "unit_price": "20.00",
+                }
+            )
+    oddities += repeaters
     first, second = (settings.export_folder(night) for night in NIGHTS)
     _append_rows(first / "accounts.csv", oddities)
     _append_rows(first / "orders.csv", orders)
+    _append_rows(first / "order_lines.csv", lines)
     _append_rows(second / "accounts.csv", [*oddities, account("ZH1", enrolled_at="2025-06-19")])
 
 

@@ -24,6 +24,9 @@ nights as (
         'nearest_upline_leader_id',
         'address_key',
         'enrolled_date',
+        'offer_sku',
+        'offer_rule',
+        'offer_reason',
     ]) }}
 
 ),
@@ -71,7 +74,10 @@ final as (
         counted.sponsor_account_id,
         counted.nearest_upline_leader_id,
         counted.address_key,
-        counted.enrolled_date
+        counted.enrolled_date,
+        counted.offer_sku,
+        counted.offer_rule,
+        counted.offer_reason
 
     from counted
     left join touchpoint_days

@@ -3,7 +3,12 @@
     materialized='night_history',
     unique_key='account_id',
     upgrade_from={'relation': 'next_steps', 'select': 'as_of_date - cast(days_since_last_purchase as integer) as last_purchase_date'},
-    added_columns={'enrolled_date': 'date'},
+    added_columns={
+        'enrolled_date': 'date',
+        'offer_sku': 'varchar',
+        'offer_rule': 'varchar',
+        'offer_reason': 'varchar',
+    },
 ) }}
 
 -- One row per account per night: the one next step (or none, with the reason), the rule
@@ -18,30 +23,43 @@ stepped_accounts as (
 
 ),
 
+offers as (
+
+    select * from {{ ref('int_accounts_offered') }}
+
+),
+
 final as (
 
     select
         {{ as_of_date() }} as as_of_date,
-        account_id,
-        segment,
-        next_step,
-        reason,
-        rule_id,
-        ladder,
-        campaign,
-        list_segment,
-        step_priority,
+        stepped_accounts.account_id,
+        stepped_accounts.segment,
+        stepped_accounts.next_step,
+        stepped_accounts.reason,
+        stepped_accounts.rule_id,
+        stepped_accounts.ladder,
+        stepped_accounts.campaign,
+        stepped_accounts.list_segment,
+        stepped_accounts.step_priority,
         -- stored as the date, so the row does not change every night (the view
         -- next_steps gives the days since it, and the touchpoint day they fall on, on
         -- each night)
-        {{ as_of_date() }} - cast(days_since_last_purchase as integer) as last_purchase_date,
-        contact_block,
-        sponsor_account_id,
-        nearest_upline_leader_id,
-        address_key,
-        enrolled_date
+        {{ as_of_date() }} - cast(stepped_accounts.days_since_last_purchase as integer)
+            as last_purchase_date,
+        stepped_accounts.contact_block,
+        stepped_accounts.sponsor_account_id,
+        stepped_accounts.nearest_upline_leader_id,
+        stepped_accounts.address_key,
+        stepped_accounts.enrolled_date,
+        -- what to offer (issue 17): empty without a step
+        offers.offer_sku,
+        offers.offer_rule,
+        offers.offer_reason
 
     from stepped_accounts
+    left join offers
+        on stepped_accounts.account_id = offers.account_id
 
 )
 

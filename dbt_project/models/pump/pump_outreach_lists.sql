@@ -104,7 +104,9 @@ final as (
         customer_segments.revenue_in_window,
         predictions.p_alive,
         predictions.expected_next_purchase_date,
-        predictions.predicted_value_365d
+        predictions.predicted_value_365d,
+        next_steps.offer_sku,
+        next_steps.offer_reason
 
     from listed
     inner join next_steps

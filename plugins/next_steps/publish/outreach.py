@@ -69,6 +69,9 @@ FILE_COLUMNS = (
     # next_step reactivation, as the customer campaign's do
     "campaign",
     "as_of_date",
+    # what to offer and why (issue 17; empty when the campaign offers no product)
+    "offer_sku",
+    "offer_reason",
 )
 #: The file columns that are not text (numbers and a date): written as they are. Every
 #: other column is text, and a text cell that would start a formula in a spreadsheet

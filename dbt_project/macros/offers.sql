@@ -1,0 +1,587 @@
+{#-
+    What to offer each person (issue 17): the product facts and the candidate offers,
+    written once and used twice, for night D (int_product_pairs_counted,
+    int_product_transitions_counted, int_accounts_offered) and by the offline evaluation
+    (offer_evaluation), which runs the same SQL on the history without each buyer's last
+    purchase. Each macro returns a whole query; `lines` names a relation (or a CTE of the
+    caller) with the columns of int_order_lines_resolved: account_id, transaction_date,
+    sku, line_kind (`purchase` or `return`), quantity. A basket is an account's purchases
+    of one day, as a transaction is in the purchase models.
+-#}
+
+{% macro product_pair_counts(lines) -%}
+    {#- Products bought together, in baskets of the purchase window: per ordered pair of
+        different products, the baskets holding both, each product's baskets, and all the
+        window's baskets (support, confidence and lift follow from these counts). -#}
+    with
+
+    pair_window_lines as (
+
+        select account_id, transaction_date, sku
+        from {{ lines }}
+        where
+            line_kind = 'purchase'
+            and transaction_date > {{ purchase_window_start() }}
+
+    ),
+
+    pair_product_baskets as (
+
+        select
+            sku,
+            count(*) as baskets
+
+        from pair_window_lines
+        group by sku
+
+    ),
+
+    pair_window_baskets as (
+
+        select count(*) as baskets
+        from (select distinct account_id, transaction_date from pair_window_lines) as baskets
+
+    ),
+
+    pair_counts as (
+
+        select
+            antecedent.sku as antecedent_sku,
+            consequent.sku as consequent_sku,
+            count(*) as baskets_with_both
+
+        from pair_window_lines as antecedent
+        inner join pair_window_lines as consequent
+            on
+                antecedent.account_id = consequent.account_id
+                and antecedent.transaction_date = consequent.transaction_date
+                and antecedent.sku != consequent.sku
+        group by antecedent.sku, consequent.sku
+
+    )
+
+    select
+        pair_counts.antecedent_sku,
+        pair_counts.consequent_sku,
+        pair_counts.baskets_with_both,
+        antecedent.baskets as antecedent_baskets,
+        consequent.baskets as consequent_baskets,
+        pair_window_baskets.baskets as window_baskets
+
+    from pair_counts
+    inner join pair_product_baskets as antecedent
+        on pair_counts.antecedent_sku = antecedent.sku
+    inner join pair_product_baskets as consequent
+        on pair_counts.consequent_sku = consequent.sku
+    cross join pair_window_baskets
+{%- endmacro %}
+
+
+{% macro product_transition_counts(lines) -%}
+    {#- From the first product to the next: per pair (a product of a buyer's first basket,
+        a product of their second basket), the buyers who made it, and per first product
+        the buyers who bought it first and came back for a second basket. -#}
+    with
+
+    transition_baskets as (
+
+        select
+            account_id,
+            transaction_date,
+            row_number() over (
+                partition by account_id order by transaction_date
+            ) as basket_number
+
+        from (
+            select distinct account_id, transaction_date
+            from {{ lines }}
+            where line_kind = 'purchase'
+        ) as baskets
+
+    ),
+
+    transition_first_two as (
+
+        select
+            lines.account_id,
+            lines.sku,
+            transition_baskets.basket_number
+
+        from {{ lines }} as lines
+        inner join transition_baskets
+            on
+                lines.account_id = transition_baskets.account_id
+                and lines.transaction_date = transition_baskets.transaction_date
+        where
+            lines.line_kind = 'purchase'
+            and transition_baskets.basket_number <= 2
+
+    ),
+
+    transition_returners as (
+
+        select distinct account_id
+        from transition_first_two
+        where basket_number = 2
+
+    ),
+
+    transition_first_buyers as (
+
+        select
+            sku as first_sku,
+            count(*) as first_sku_buyers
+
+        from transition_first_two
+        where
+            basket_number = 1
+            and account_id in (select transition_returners.account_id from transition_returners)
+        group by sku
+
+    ),
+
+    transition_counts as (
+
+        select
+            first_basket.sku as first_sku,
+            second_basket.sku as next_sku,
+            count(*) as buyers
+
+        from transition_first_two as first_basket
+        inner join transition_first_two as second_basket
+            on
+                first_basket.account_id = second_basket.account_id
+                and first_basket.basket_number = 1
+                and second_basket.basket_number = 2
+        group by first_basket.sku, second_basket.sku
+
+    )
+
+    select
+        transition_counts.first_sku,
+        transition_counts.next_sku,
+        transition_counts.buyers,
+        transition_first_buyers.first_sku_buyers
+
+    from transition_counts
+    inner join transition_first_buyers
+        on transition_counts.first_sku = transition_first_buyers.first_sku
+{%- endmacro %}
+
+
+{% macro offer_candidates(lines, pairs, transitions, segments, wanted, settings) -%}
+    {#- Up to three candidate products per wanted (account, offer rule), best first
+        (candidate_rank 1-3), with the product the choice rests on (basis_sku), the count
+        that supports it (evidence) and what that count is out of (evidence_total), for
+        the reason a marketer reads. Never a product the account returned.
+
+        - `lines`: product lines (int_order_lines_resolved's columns);
+        - `pairs`, `transitions`: relations of product_pair_counts and
+          product_transition_counts of them;
+        - `segments`: every account's segment (account_id, segment), for best sellers;
+        - `wanted`: (account_id, segment, offer_rule) to score;
+        - `settings`: the one row of the seed offer_settings.
+
+        The rules (seed offer_rules): `next_after_first` (what buyers whose first basket
+        had one of the person's first products most often bought in their second),
+        `most_rebought` (the person's product bought on the most days, at least two),
+        `favourite` (the person's product bought on the most days), `bought_together`
+        (a product often in the same basket as one of theirs, which they have not
+        bought), `segment_best_seller` (bought by the most accounts of their segment),
+        `first_order_best_seller` (the product most often in a first basket). -#}
+    with
+
+    offer_purchases as (
+
+        select * from {{ lines }}
+        where line_kind = 'purchase'
+
+    ),
+
+    offer_returned as (
+
+        select distinct account_id, sku
+        from {{ lines }}
+        where line_kind = 'return'
+
+    ),
+
+    offer_wanted_accounts as (
+
+        select distinct account_id
+        from {{ wanted }}
+
+    ),
+
+    -- each wanted account's products: the days bought, units, the last day, and whether
+    -- it was in the account's first basket
+    offer_history as (
+
+        select
+            offer_purchases.account_id,
+            offer_purchases.sku,
+            count(*) as purchase_days,
+            sum(offer_purchases.quantity) as quantity,
+            max(offer_purchases.transaction_date) as last_bought,
+            min(offer_purchases.transaction_date) as first_bought
+
+        from offer_purchases
+        inner join offer_wanted_accounts
+            on offer_purchases.account_id = offer_wanted_accounts.account_id
+        group by offer_purchases.account_id, offer_purchases.sku
+
+    ),
+
+    offer_first_days as (
+
+        select
+            account_id,
+            min(first_bought) as first_day,
+            sum(purchase_days) as product_days
+
+        from offer_history
+        group by account_id
+
+    ),
+
+    offer_baskets as (
+
+        select
+            account_id,
+            count(distinct transaction_date) as baskets
+
+        from offer_purchases
+        where account_id in (select offer_wanted_accounts.account_id from offer_wanted_accounts)
+        group by account_id
+
+    ),
+
+    favourite_ranked as (
+
+        select
+            offer_history.account_id,
+            offer_history.sku,
+            cast(null as varchar) as basis_sku,
+            offer_history.purchase_days as evidence,
+            offer_baskets.baskets as evidence_total,
+            row_number() over (
+                partition by offer_history.account_id
+                order by
+                    offer_history.purchase_days desc,
+                    offer_history.quantity desc,
+                    offer_history.last_bought desc,
+                    offer_history.sku asc
+            ) as candidate_rank
+
+        from offer_history
+        inner join offer_baskets
+            on offer_history.account_id = offer_baskets.account_id
+        left join offer_returned
+            on
+                offer_history.account_id = offer_returned.account_id
+                and offer_history.sku = offer_returned.sku
+        where offer_returned.sku is null
+
+    ),
+
+    rebought_ranked as (
+
+        select
+            account_id,
+            sku,
+            basis_sku,
+            evidence,
+            evidence_total,
+            row_number() over (
+                partition by account_id order by candidate_rank
+            ) as candidate_rank
+
+        from favourite_ranked
+        where evidence >= 2
+
+    ),
+
+    -- what buyers of the same first products bought in their second basket
+    next_scored as (
+
+        select
+            offer_history.account_id,
+            transitions.next_sku as sku,
+            transitions.first_sku as basis_sku,
+            transitions.buyers as evidence,
+            transitions.first_sku_buyers as evidence_total,
+            row_number() over (
+                partition by offer_history.account_id, transitions.next_sku
+                order by
+                    cast(transitions.buyers as double precision)
+                    / transitions.first_sku_buyers desc,
+                    transitions.buyers desc,
+                    transitions.first_sku asc
+            ) as basis_rank
+
+        from offer_history
+        inner join offer_first_days
+            on
+                offer_history.account_id = offer_first_days.account_id
+                and offer_history.first_bought = offer_first_days.first_day
+        inner join {{ transitions }} as transitions
+            on offer_history.sku = transitions.first_sku
+        cross join {{ settings }} as settings
+        where transitions.buyers >= settings.min_transition_buyers
+
+    ),
+
+    next_ranked as (
+
+        select
+            next_scored.account_id,
+            next_scored.sku,
+            next_scored.basis_sku,
+            next_scored.evidence,
+            next_scored.evidence_total,
+            row_number() over (
+                partition by next_scored.account_id
+                order by
+                    cast(next_scored.evidence as double precision)
+                    / next_scored.evidence_total desc,
+                    next_scored.evidence desc,
+                    next_scored.sku asc
+            ) as candidate_rank
+
+        from next_scored
+        left join offer_returned
+            on
+                next_scored.account_id = offer_returned.account_id
+                and next_scored.sku = offer_returned.sku
+        where
+            next_scored.basis_rank = 1
+            and offer_returned.sku is null
+
+    ),
+
+    -- products often in the same basket as one of theirs, that they have not bought
+    together_scored as (
+
+        select
+            offer_history.account_id,
+            pairs.consequent_sku as sku,
+            pairs.antecedent_sku as basis_sku,
+            pairs.baskets_with_both as evidence,
+            pairs.antecedent_baskets as evidence_total,
+            row_number() over (
+                partition by offer_history.account_id, pairs.consequent_sku
+                order by
+                    cast(pairs.baskets_with_both as double precision)
+                    / pairs.antecedent_baskets desc,
+                    pairs.baskets_with_both desc,
+                    pairs.antecedent_sku asc
+            ) as basis_rank
+
+        from offer_history
+        inner join {{ pairs }} as pairs
+            on offer_history.sku = pairs.antecedent_sku
+        cross join {{ settings }} as settings
+        where
+            pairs.baskets_with_both >= settings.min_pair_baskets
+            -- lift: how much more often than chance the two share a basket
+            and cast(pairs.baskets_with_both as double precision) * pairs.window_baskets
+            >= settings.min_pair_lift * pairs.antecedent_baskets * pairs.consequent_baskets
+
+    ),
+
+    together_ranked as (
+
+        select
+            together_scored.account_id,
+            together_scored.sku,
+            together_scored.basis_sku,
+            together_scored.evidence,
+            together_scored.evidence_total,
+            row_number() over (
+                partition by together_scored.account_id
+                order by
+                    cast(together_scored.evidence as double precision)
+                    / together_scored.evidence_total desc,
+                    together_scored.evidence desc,
+                    together_scored.sku asc
+            ) as candidate_rank
+
+        from together_scored
+        left join offer_history as bought
+            on
+                together_scored.account_id = bought.account_id
+                and together_scored.sku = bought.sku
+        left join offer_returned
+            on
+                together_scored.account_id = offer_returned.account_id
+                and together_scored.sku = offer_returned.sku
+        where
+            together_scored.basis_rank = 1
+            and bought.sku is null
+            and offer_returned.sku is null
+
+    ),
+
+    -- the products bought by the most accounts of each segment wanted (any of their days)
+    segment_sellers as (
+
+        select
+            segments.segment,
+            offer_purchases.sku,
+            count(distinct offer_purchases.account_id) as buyers
+
+        from offer_purchases
+        inner join {{ segments }} as segments
+            on offer_purchases.account_id = segments.account_id
+        where segments.segment in (select wanted.segment from {{ wanted }} as wanted where wanted.offer_rule = 'segment_best_seller')
+        group by segments.segment, offer_purchases.sku
+
+    ),
+
+    segment_sizes as (
+
+        select
+            segments.segment,
+            count(distinct offer_purchases.account_id) as buyers
+
+        from offer_purchases
+        inner join {{ segments }} as segments
+            on offer_purchases.account_id = segments.account_id
+        where segments.segment in (select wanted.segment from {{ wanted }} as wanted where wanted.offer_rule = 'segment_best_seller')
+        group by segments.segment
+
+    ),
+
+    -- the products most often in a first basket
+    first_sellers as (
+
+        select
+            offer_purchases.sku,
+            count(*) as buyers
+
+        from offer_purchases
+        inner join (
+            select
+                account_id,
+                min(transaction_date) as first_day
+
+            from offer_purchases
+            group by account_id
+        ) as first_days
+            on
+                offer_purchases.account_id = first_days.account_id
+                and offer_purchases.transaction_date = first_days.first_day
+        group by offer_purchases.sku
+
+    ),
+
+    first_buyers as (
+
+        select count(distinct account_id) as buyers
+        from offer_purchases
+
+    ),
+
+    best_seller_candidates as (
+
+        select
+            wanted.account_id,
+            wanted.offer_rule,
+            segment_sellers.sku,
+            cast(null as varchar) as basis_sku,
+            segment_sellers.buyers as evidence,
+            segment_sizes.buyers as evidence_total,
+            segment_sellers.buyers as sellers
+
+        from {{ wanted }} as wanted
+        inner join segment_sellers
+            on wanted.segment = segment_sellers.segment
+        inner join segment_sizes
+            on wanted.segment = segment_sizes.segment
+        where wanted.offer_rule = 'segment_best_seller'
+
+        union all
+
+        select
+            wanted.account_id,
+            wanted.offer_rule,
+            first_sellers.sku,
+            cast(null as varchar) as basis_sku,
+            first_sellers.buyers as evidence,
+            first_buyers.buyers as evidence_total,
+            first_sellers.buyers as sellers
+
+        from {{ wanted }} as wanted
+        cross join first_sellers
+        cross join first_buyers
+        where wanted.offer_rule = 'first_order_best_seller'
+
+    ),
+
+    best_seller_ranked as (
+
+        select
+            best_seller_candidates.account_id,
+            best_seller_candidates.offer_rule,
+            best_seller_candidates.sku,
+            best_seller_candidates.basis_sku,
+            best_seller_candidates.evidence,
+            best_seller_candidates.evidence_total,
+            row_number() over (
+                partition by best_seller_candidates.account_id, best_seller_candidates.offer_rule
+                order by best_seller_candidates.sellers desc, best_seller_candidates.sku asc
+            ) as candidate_rank
+
+        from best_seller_candidates
+        left join offer_returned
+            on
+                best_seller_candidates.account_id = offer_returned.account_id
+                and best_seller_candidates.sku = offer_returned.sku
+        where offer_returned.sku is null
+
+    ),
+
+    offer_all_candidates as (
+
+        {%- for rule, relation in [
+            ('favourite', 'favourite_ranked'),
+            ('most_rebought', 'rebought_ranked'),
+            ('next_after_first', 'next_ranked'),
+            ('bought_together', 'together_ranked'),
+        ] %}
+        select
+            ranked.account_id,
+            '{{ rule }}' as offer_rule,
+            ranked.candidate_rank,
+            ranked.sku,
+            ranked.basis_sku,
+            ranked.evidence,
+            ranked.evidence_total
+
+        from {{ relation }} as ranked
+        where
+            ranked.candidate_rank <= 3
+            and ranked.account_id in (
+                select wanted.account_id from {{ wanted }} as wanted
+                where wanted.offer_rule = '{{ rule }}'
+            )
+
+        union all
+        {%- endfor %}
+
+        select
+            account_id,
+            offer_rule,
+            candidate_rank,
+            sku,
+            basis_sku,
+            evidence,
+            evidence_total
+
+        from best_seller_ranked
+        where candidate_rank <= 3
+
+    )
+
+    select * from offer_all_candidates
+{%- endmacro %}
