@@ -88,14 +88,15 @@ def _listed_in_files(outreach_folder: Path) -> dict[str, dict[str, str]]:
 def scenario(tmp_path_factory) -> dict:
     data = tmp_path_factory.mktemp("scenario")
     landing = data / "landing"
-    generate_export(landing, FIRST, orders=3000, seed=5)
+    generate_export(landing, FIRST, orders=4000, seed=5)
     settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(data)})
     taken: dict[date, dict[str, str]] = {}
+    files: dict[date, dict[str, dict[str, str]]] = {}
     for night, next_night in zip(NIGHTS, [*NIGHTS[1:], None], strict=True):
         nightly.run_night(night, "scenario", settings)
+        files[night] = _listed_in_files(settings.outreach_folder(night))
         if next_night is None:
             break
-        listed = set(_listed_in_files(settings.outreach_folder(night)))
         with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
             steps = dict(
                 connection.execute(
@@ -104,8 +105,17 @@ def scenario(tmp_path_factory) -> dict:
                     [night],
                 ).fetchall()
             )
+            # the offer each person's step carries; the listed got it in their file
+            offers = dict(
+                connection.execute(
+                    "select account_id, offer_sku from marts.next_steps "
+                    "where as_of_date = ? and offer_sku is not null",
+                    [night],
+                ).fetchall()
+            )
+        offers.update({a: row["offer_sku"] for a, row in files[night].items() if row["offer_sku"]})
         taken[next_night] = write_response_night(
-            landing, night, next_night, steps, listed, seed=5
+            landing, night, next_night, steps, set(files[night]), offers=offers, seed=5
         ).taken
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         tables = {
@@ -125,7 +135,13 @@ def scenario(tmp_path_factory) -> dict:
                 "from marts.customer_predictions where expected_next_purchase_date is not null"
             ).fetchall()
         }
-    return {"settings": settings, "landing": landing, "taken": taken, "tables": tables}
+    return {
+        "settings": settings,
+        "landing": landing,
+        "taken": taken,
+        "files": files,
+        "tables": tables,
+    }
 
 
 class Ledger:
@@ -609,3 +625,40 @@ def test_the_reports_show_lift_migration_and_the_month_before_as_the_marts_have_
         row = browser.find_element(By.CSS_SELECTOR, f'tr[data-segment="{segment}"]')
         change = row.find_elements(By.TAG_NAME, "td")[6].get_attribute("data-value")
         assert int(float(change)) == accounts - summary[FIRST][segment]
+
+
+def test_listed_people_take_their_offered_product_more_often_than_the_holdout(scenario):
+    """The files carry each person's offer (the one next_steps holds for the night), and
+    in the exports that follow, the people listed buy it more often than the people held
+    out (who were never told), as the response nights make them do."""
+    tables = scenario["tables"]
+    offers = {
+        (row["as_of_date"], row["account_id"]): row["offer_sku"]
+        for row in tables["marts.next_steps"]
+        if row["offer_sku"] is not None
+    }
+    for night, rows in scenario["files"].items():
+        for account_id, row in rows.items():
+            assert row["offer_sku"] == offers.get((night, account_id), ""), (night, account_id)
+    bought: dict[str, list[tuple[date, str]]] = defaultdict(list)  # account -> (day, sku)
+    for night in NIGHTS[1:]:
+        folder = scenario["landing"] / night.isoformat()
+        owner = {row["order_id"]: row["account_id"] for row in _read(folder / "orders.csv")}
+        for line in _read(folder / "order_lines.csv"):
+            bought[owner[line["order_id"]]].append((night, line["sku"]))
+    took_offer: dict[str, list[bool]] = {"listed": [], "holdout": []}
+    for row in tables["marts.outreach_log"]:
+        offer = offers.get((row["as_of_date"], row["account_id"]))
+        if row["outcome"] not in took_offer or offer is None:
+            continue
+        window_end = row["as_of_date"] + timedelta(days=WINDOWS[0])
+        took_offer[row["outcome"]].append(
+            any(
+                row["as_of_date"] < day <= window_end and sku == offer
+                for day, sku in bought[row["account_id"]]
+            )
+        )
+    listed_rate = sum(took_offer["listed"]) / len(took_offer["listed"])
+    holdout_rate = sum(took_offer["holdout"]) / len(took_offer["holdout"])
+    assert len(took_offer["holdout"]) >= 10 and sum(took_offer["listed"]) >= 10
+    assert listed_rate > 3 * holdout_rate

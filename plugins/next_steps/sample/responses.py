@@ -4,9 +4,14 @@
 the exports that follow a listing night must show some people taking the step they were
 listed for, and some others taking it anyway. ``write_response_night`` writes such a
 night: the previous export's account snapshot with the changes the steps make, the new
-accounts they bring, and only that night's new orders (``order_lines.csv`` is optional in
-the contract and left out). Draws are seeded by the seed and the night, so the same
-arguments always give the same bytes.
+accounts they bring, and only that night's new orders with their lines: one line each,
+the whole order total. A person who was listed with an offer (``offers``, the
+``offer_sku`` of their outreach row) and takes a step by ordering buys the offered product
+with ``offered_take_rate``; anyone else who orders buys their offer (the one their step
+would have carried) only with ``unoffered_take_rate``, and otherwise a product of
+``OTHER_PRODUCTS`` other than it, so that people take an offered product more often than
+others. Draws are seeded by the seed and the night, so the same arguments always give the
+same bytes.
 
 How a person takes each step (seed ``next_step_campaigns``, column ``conversion``):
 
@@ -35,7 +40,7 @@ from datetime import date
 from pathlib import Path
 
 from next_steps.config import PROJECT_ROOT
-from next_steps.ingest.contract import ACCOUNTS, ORDERS, SUCCESS_MARKER
+from next_steps.ingest.contract import ACCOUNTS, ORDER_LINES, ORDERS, SUCCESS_MARKER
 
 
 def _ladder_setting(column: str) -> int:
@@ -48,6 +53,8 @@ def _ladder_setting(column: str) -> int:
 
 LEADERSHIP_RANK = _ladder_setting("leadership_min_rank")
 BUILD_DEPTH_SPONSORING = _ladder_setting("build_depth_sponsoring_fewer_than")
+#: what people buy in a response order when it is not their offer
+OTHER_PRODUCTS = ("SKU-R001", "SKU-R002", "SKU-R003")
 
 
 @dataclass
@@ -67,15 +74,18 @@ class _Night:
         self.accounts = {row["account_id"]: row for row in accounts}
         self.night = night
         self.orders: list[dict[str, str]] = []
+        self.lines: list[dict[str, str]] = []
         self.new_accounts: list[str] = []
         self.stamp = night.strftime("%Y%m%d")
+        self.product = OTHER_PRODUCTS[0]  # of the next order (take() sets it)
 
     def order(self, account_id: str, order_type: str = "standard") -> None:
         number = len(self.orders) + 1
         moment = f"{self.night.isoformat()}T12:{number // 60 % 60:02d}:{number % 60:02d}Z"
+        order_id = f"R{self.stamp}-{number:05d}"
         self.orders.append(
             {
-                "order_id": f"R{self.stamp}-{number:05d}",
+                "order_id": order_id,
                 "account_id": account_id,
                 "order_date": moment,
                 "order_type": order_type,
@@ -84,6 +94,15 @@ class _Night:
                 "order_total": "42.50",
                 "volume": "30.00",
                 "updated_at": moment,
+            }
+        )
+        self.lines.append(
+            {
+                "order_id": order_id,
+                "line_number": "1",
+                "sku": self.product,
+                "quantity": "1",
+                "unit_price": "42.50",
             }
         )
 
@@ -169,6 +188,10 @@ class _Night:
             writer = csv.DictWriter(handle, ORDERS.column_names, lineterminator="\n")
             writer.writeheader()
             writer.writerows(self.orders)
+        with open(folder / "order_lines.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, ORDER_LINES.column_names, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(self.lines)
         (folder / SUCCESS_MARKER).touch()
 
 
@@ -181,6 +204,9 @@ def write_response_night(
     *,
     listed_take_rate: float = 0.5,
     others_take_rate: float = 0.1,
+    offers: dict[str, str] | None = None,
+    offered_take_rate: float = 0.8,
+    unoffered_take_rate: float = 0.1,
     seed: int = 42,
 ) -> Responses:
     """Write ``<landing>/<night>/`` from the export of ``previous_export``.
@@ -188,7 +214,9 @@ def write_response_night(
     ``steps`` maps every person with a step to its campaign; those in ``listed`` (in an
     outreach file since the previous export) take it with ``listed_take_rate``, everyone
     else with ``others_take_rate`` (people who act without a nudge, the holdout among
-    them). Returns who took which step.
+    them). ``offers`` maps people to the product their step offers: an order of a
+    listed person is of that product with ``offered_take_rate``, anyone else's with
+    ``unoffered_take_rate``. Returns who took which step.
     """
     if night <= previous_export:
         raise ValueError(f"night {night} must come after the previous export {previous_export}")
@@ -196,8 +224,16 @@ def write_response_night(
     state = _Night(_read_accounts(landing / previous_export.isoformat()), night)
     draw = random.Random(f"{seed}:{night.isoformat()}")
     responses = Responses()
+    offers = offers or {}
     for account_id, campaign in sorted(steps.items()):
-        rate = listed_take_rate if account_id in listed else others_take_rate
+        is_listed = account_id in listed
+        rate = listed_take_rate if is_listed else others_take_rate
+        offer = offers.get(account_id)
+        others = [sku for sku in OTHER_PRODUCTS if sku != offer]
+        buys_offer = offer is not None and draw.random() < (
+            offered_take_rate if is_listed else unoffered_take_rate
+        )
+        state.product = offer if buys_offer else others[draw.randrange(len(others))]
         if draw.random() < rate and state.take(account_id, campaign):
             responses.taken[account_id] = campaign
     state.write(landing / night.isoformat())
