@@ -150,19 +150,58 @@ QUIET_FLOOR_SECONDS = 5.7
 PURCHASE_MODEL_NODES = ("int_transactions_summarised_to_accounts", "purchase_model_fits")
 
 
-def purchase_model_cost(data: Path, night: date = NIGHT) -> dict:
-    """Node seconds of the purchase models in a night's dbt run (``run_results.json``),
-    and how many accounts they fitted and scored."""
+#: the dbt nodes of issue #17's offers: the product lines and facts, the offers, the marts
+#: BI reads and the offline evaluation
+OFFER_NODES = (
+    "int_order_lines_resolved",
+    "int_product_pairs_counted",
+    "int_product_transitions_counted",
+    "int_accounts_offered",
+    "product_affinities",
+    "next_product_transitions",
+    "offer_evaluation",
+)
+
+
+def node_seconds(
+    data: Path, night: date, models: tuple[str, ...], tested: tuple[str, ...]
+) -> dict[str, float]:
+    """Execution seconds of ``models`` in a night's dbt build (``run_results.json``), and
+    of the data tests on any of ``tested`` summed as ``tests``."""
     results = json.loads(
         (data / "runs" / night.isoformat() / "dbt" / "run_results.json").read_text()
     )
     seconds: dict[str, float] = {}
     for node in results["results"]:
         kind, _, name = node["unique_id"].split(".", 2)
-        if kind == "model" and name in PURCHASE_MODEL_NODES:
-            seconds[name] = node["execution_time"]
-        elif kind == "test" and ("customer_predictions" in name or "purchase_model_fits" in name):
+        if kind == "model" and name.split(".")[-1] in models:
+            seconds[name.split(".")[-1]] = node["execution_time"]
+        elif kind == "test" and any(model in name for model in tested):
             seconds["tests"] = seconds.get("tests", 0.0) + node["execution_time"]
+    return seconds
+
+
+def offer_cost(data: Path, night: date = NIGHT) -> dict:
+    """What the offers add to a night: node seconds, the order lines they read, and the
+    night's offline evaluation (``marts.offer_evaluation``)."""
+    seconds = node_seconds(data, night, OFFER_NODES, OFFER_NODES)
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
+        (lines,) = connection.execute("select count(*) from raw.order_lines").fetchone()
+        evaluation = connection.execute(
+            "select offer_rule, buyers_evaluated, buyers_with_offer, hit_rate_at_1, "
+            "hit_rate_at_3, baseline_hit_rate_at_1, baseline_hit_rate_at_3 "
+            "from marts.offer_evaluation where as_of_date = ? order by offer_rule",
+            [night],
+        ).fetchall()
+    return {"seconds": seconds, "order_lines": lines, "evaluation": evaluation}
+
+
+def purchase_model_cost(data: Path, night: date = NIGHT) -> dict:
+    """Node seconds of the purchase models in a night's dbt run (``run_results.json``),
+    and how many accounts they fitted and scored."""
+    seconds = node_seconds(
+        data, night, PURCHASE_MODEL_NODES, ("customer_predictions", "purchase_model_fits")
+    )
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
         (accounts,) = connection.execute(
             "select max(customers) from marts.purchase_model_fits "
@@ -246,6 +285,7 @@ def bench(orders: int, workdir: Path, template: Path, unlike: bool = False) -> d
     made = make_run(landing, operated, template, (NIGHT, NEXT_NIGHT))
     agree = agree and pipeline_summary(operated) == ours
     purchase_models = purchase_model_cost(operated)
+    offers = offer_cost(operated)
     result = {
         "orders": orders,
         "stages": stages,
@@ -255,6 +295,7 @@ def bench(orders: int, workdir: Path, template: Path, unlike: bool = False) -> d
         "delta_rows": delta_rows,
         "make_run": made,
         "purchase_models": purchase_models,
+        "offers": offers,
     }
     if unlike:
         import unlike_export
@@ -441,6 +482,43 @@ def targets(results: list[dict], fixed: dict) -> str:
     return "\n".join(lines)
 
 
+def offers_table(results: list[dict]) -> str:
+    """Issue #17: what the offers add to each size's first night through ``make run``
+    (node seconds of their dbt models and tests), and the offline evaluation of the
+    largest size: hit rates at 1 and 3 of each rule beside the best-seller baseline's,
+    over the same buyers."""
+    lines = [
+        "| orders | order lines | offer nodes (s) | x floor | slowest nodes |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        offers, floor = result["offers"], result["baselines"]["duckdb"][0]
+        spent = sum(offers["seconds"].values())
+        slowest = sorted(offers["seconds"].items(), key=lambda item: -item[1])[:3]
+        lines.append(
+            f"| {result['orders']:,} | {offers['order_lines']:,} | {spent:.1f} | "
+            f"{spent / floor:.2f} | "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in slowest)
+            + " |"
+        )
+    largest = max(results, key=lambda result: result["orders"])
+    lines += [
+        "",
+        f"Offline evaluation at {largest['orders']:,} orders (`marts.offer_evaluation`: each "
+        "repeat buyer's last purchase day hidden):",
+        "",
+        "| rule | buyers evaluated | with an offer | hit@1 | baseline hit@1 | hit@3 | "
+        "baseline hit@3 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rule, evaluated, offered, at_1, at_3, base_1, base_3 in largest["offers"]["evaluation"]:
+        lines.append(
+            f"| {rule} | {evaluated:,} | {offered:,} | {at_1 or 0:.3f} | {base_1 or 0:.3f} | "
+            f"{at_3 or 0:.3f} | {base_3 or 0:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -475,7 +553,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{table(results, fixed)}\n\n"
         "The next night: the following export, one day of new and changed orders and the "
         "full accounts snapshot, on top of that history:\n\n"
-        f"{next_night_table(results, fixed)}"
+        f"{next_night_table(results, fixed)}\n\n"
+        "What the offers add (issue #17), in each size's first night through `make run`, "
+        "and how well they predict the next purchase:\n\n"
+        f"{offers_table(results)}"
     )
     print(report)
     if args.write:

@@ -36,6 +36,14 @@ def _result(orders: int, seconds: float, next_seconds: float | None = None) -> d
             "seconds": {"purchase_model_fits": seconds / 8, "tests": seconds / 16},
             "accounts": orders // 10,
         },
+        "offers": {
+            "seconds": {"int_accounts_offered": seconds / 10, "tests": seconds / 20},
+            "order_lines": orders * 2,
+            "evaluation": [
+                ("favourite", orders // 20, orders // 25, 0.31, 0.52, 0.12, 0.35),
+                ("bought_together", orders // 20, orders // 40, None, None, None, None),
+            ],
+        },
     }
 
 
@@ -78,6 +86,18 @@ def test_the_unlike_export_is_judged_against_its_own_floor():
     assert verdicts["next night, unlike export"] == "yes"
     assert verdicts["peak memory"] == "**no**"
     assert "tree 40 levels deep" in run_bench.make_run_table([largest], _result(200, 6.0))
+
+
+def test_the_offers_report_their_cost_in_floors_and_their_evaluation():
+    report = run_bench.offers_table([_result(1_000_000, 40.0), _result(10_000_000, 80.0)])
+    # 80 / 10 + 80 / 20 = 12 s of offer nodes on the 4 s floor
+    assert (
+        "| 10,000,000 | 20,000,000 | 12.0 | 3.00 | int_accounts_offered 8.0, tests 4.0 |" in report
+    )
+    assert "Offline evaluation at 10,000,000 orders" in report
+    assert "| favourite | 500,000 | 400,000 | 0.310 | 0.120 | 0.520 | 0.350 |" in report
+    # a rule with no buyer to offer to has no rates: shown as 0, not a crash
+    assert "| bought_together | 500,000 | 250,000 | 0.000 |" in report
 
 
 def test_smaller_runs_are_not_judged_against_the_targets():
