@@ -123,6 +123,46 @@ def _data() -> figures.NightFigures:
             {"segment": "1", "accounts": 40, "mean": 1.0, "p10": 1.0, "median": 1.0, "p90": 1.0},
             {"segment": "2-3", "accounts": 30, "mean": 0.8, "p10": 0.45, "median": 0.9, "p90": 1.0},
         ],
+        offers=[
+            {
+                "campaign": "autoship",
+                "listed": 9,
+                "offered": 9,
+                "products": 4,
+                "top_product": "SKU-0017",
+                "top_product_people": 5,
+                "rules": "favourite, most_rebought",
+            },
+            {
+                "campaign": "first_sponsor",
+                "listed": 3,
+                "offered": 0,
+                "products": 0,
+                "top_product": None,
+                "top_product_people": None,
+                "rules": "none",
+            },
+        ],
+        offer_evaluation=[
+            {
+                "offer_rule": "bought_together",
+                "buyers_evaluated": 1200,
+                "buyers_with_offer": 800,
+                "hit_rate_at_1": 0.05,
+                "hit_rate_at_3": 0.12,
+                "baseline_hit_rate_at_1": 0.15,
+                "baseline_hit_rate_at_3": 0.35,
+            },
+            {
+                "offer_rule": "favourite",
+                "buyers_evaluated": 1200,
+                "buyers_with_offer": 1150,
+                "hit_rate_at_1": 0.3,
+                "hit_rate_at_3": 0.44,
+                "baseline_hit_rate_at_1": 0.15,
+                "baseline_hit_rate_at_3": 0.36,
+            },
+        ],
     )
 
 
@@ -204,6 +244,19 @@ def test_the_purchase_models_show_their_fit_and_say_what_was_skipped(page):
     assert "alpha (weeks)" in fits and "-9,550.1" in fits and "no" in fits
     p_alive = page.find_element(By.ID, "p-alive").text
     assert "2-3 30 0.80 0.45 0.90 1.00" in p_alive
+
+
+def test_the_offers_show_what_each_campaign_offers_and_how_well_the_rules_predict(page):
+    offers = page.find_element(By.ID, "offers").text
+    assert "autoship 9 9 4 SKU-0017 (5) favourite, most_rebought" in offers
+    assert "first_sponsor 3 0 0 – none" in offers
+    assert page.find_element(By.ID, "offer-reading").text == (
+        "Checked on the last purchase of 1,200 repeat buyers, hidden from the offers: 1 of 2 "
+        "rules name a product they bought among their first three more often than the three "
+        "best sellers do (bought_together 12% against 35%; favourite 44% against 36%)."
+    )
+    evaluation = page.find_element(By.ID, "offer-evaluation").text
+    assert "favourite 1,200 1,150 30.0 % 15.0 % 44.0 % 36.0 %" in evaluation
 
 
 def test_the_page_loads_nothing_from_anywhere(page):

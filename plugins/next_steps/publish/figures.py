@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,10 @@ class NightFigures:
     #: the whole programme against the global control group (marts.programme_lift), at the
     #: shortest window; None while the group is off or no window has closed
     programme: dict[str, Any] | None = None
+    #: per campaign, the people listed tonight and what they are offered (issue 17)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    #: marts.offer_evaluation of the night: each rule's hit rates beside the best sellers'
+    offer_evaluation: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _rows(connection, query: str, parameters: list) -> list[dict[str, Any]]:
@@ -157,6 +161,32 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         "group by segments.segment",
         [night, night],
     )
+    offers = _rows(
+        connection,
+        "with listed as ("
+        "select log.campaign, steps.offer_sku, steps.offer_rule from marts.outreach_log as log "
+        "inner join marts.next_steps as steps on log.as_of_date = steps.as_of_date "
+        "and log.account_id = steps.account_id "
+        "where log.as_of_date = ? and steps.as_of_date = ? and log.outcome = 'listed'), "
+        "top_products as (select campaign, offer_sku, count(*) as people from listed "
+        "where offer_sku is not null group by campaign, offer_sku "
+        "qualify row_number() over (partition by campaign order by count(*) desc, offer_sku) = 1) "
+        "select listed.campaign, count(*) as listed, count(listed.offer_sku) as offered, "
+        "count(distinct listed.offer_sku) as products, "
+        "any_value(top_products.offer_sku) as top_product, "
+        "any_value(top_products.people) as top_product_people, "
+        "string_agg(distinct listed.offer_rule, ', ' order by listed.offer_rule) as rules "
+        "from listed left join top_products on listed.campaign = top_products.campaign "
+        "group by listed.campaign order by listed.campaign",
+        [night, night],
+    )
+    offer_evaluation = _rows(
+        connection,
+        "select offer_rule, buyers_evaluated, buyers_with_offer, hit_rate_at_1, hit_rate_at_3, "
+        "baseline_hit_rate_at_1, baseline_hit_rate_at_3 from marts.offer_evaluation "
+        "where as_of_date = ? order by offer_rule",
+        [night],
+    )
     order = [
         name
         for (name,) in connection.execute(
@@ -181,6 +211,8 @@ def gather(connection, night: date, settings: Settings) -> NightFigures:
         timings=read_timings(settings, night),
         model_fits=model_fits,
         programme=programme[0] if programme else None,
+        offers=offers,
+        offer_evaluation=offer_evaluation,
         p_alive=sorted(
             p_alive,
             key=lambda row: order.index(row["segment"]) if row["segment"] in order else len(order),
@@ -211,6 +243,26 @@ def describe_model_fits(fits: list[dict[str, Any]]) -> list[str]:
             note = rows[0]["fit_note"] or "not fitted"
             sentences.append(f"{name} not used tonight, predictions skipped: {note}.")
     return sentences
+
+
+def describe_offers(evaluation: list[dict[str, Any]]) -> str:
+    """In words: which offer rules predicted the hidden last purchase better than offering
+    everyone the best sellers (at 3 products), on how many repeat buyers."""
+    rated = [row for row in evaluation if row["hit_rate_at_3"] is not None]
+    if not rated:
+        return "Offers are not evaluated tonight: no repeat buyer with order lines."
+    better = [row for row in rated if row["hit_rate_at_3"] > row["baseline_hit_rate_at_3"]]
+    parts = [
+        f"{row['offer_rule']} {row['hit_rate_at_3']:.0%} against {row['baseline_hit_rate_at_3']:.0%}"
+        for row in rated
+    ]
+    return (
+        f"Checked on the last purchase of {rated[0]['buyers_evaluated']:,} repeat buyers, "
+        f"hidden from the offers: {len(better)} of {len(rated)} rules name a product they "
+        "bought among their first three more often than the three best sellers do ("
+        + "; ".join(parts)
+        + ")."
+    )
 
 
 def _dbt_results(path: Path) -> dict[str, int]:

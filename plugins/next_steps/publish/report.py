@@ -25,6 +25,7 @@ from next_steps.publish.figures import (
     NightFigures,
     describe_lift,
     describe_model_fits,
+    describe_offers,
     describe_programme,
     lift_reading,
 )
@@ -450,6 +451,47 @@ def render(data: NightFigures) -> str:
             for f in data.model_fits
         ],
     )
+    offers_table = _simple_table(
+        "offers",
+        ["campaign", "listed", "with a product", "products", "most offered", "rules"],
+        [
+            [
+                (r["campaign"], r["campaign"]),
+                (r["listed"], _number(r["listed"])),
+                (r["offered"], _number(r["offered"])),
+                (r["products"], _number(r["products"])),
+                (
+                    r["top_product"],
+                    "–"
+                    if r["top_product"] is None
+                    else f"{r['top_product']} ({r['top_product_people']:,})",
+                ),
+                (r["rules"], r["rules"] or "–"),
+            ]
+            for r in data.offers
+        ],
+    )
+    evaluation_table = _simple_table(
+        "offer-evaluation",
+        ["rule", "repeat buyers", "with an offer", "hit at 1", "best seller", "hit at 3", "best 3"],
+        [
+            [
+                (r["offer_rule"], r["offer_rule"]),
+                (r["buyers_evaluated"], _number(r["buyers_evaluated"])),
+                (r["buyers_with_offer"], _number(r["buyers_with_offer"])),
+            ]
+            + [
+                (r[k], _percent(r[k]))
+                for k in (
+                    "hit_rate_at_1",
+                    "baseline_hit_rate_at_1",
+                    "hit_rate_at_3",
+                    "baseline_hit_rate_at_3",
+                )
+            ]
+            for r in data.offer_evaluation
+        ],
+    )
     sections = [
         f"<h1>Next steps: night {night}</h1>",
         f'<p class="lede">{listed:,} people listed in {len(data.campaigns)} campaigns. '
@@ -502,6 +544,12 @@ def render(data: NightFigures) -> str:
         "<p>Probability that a customer is still active (BG/NBD <code>p_alive</code>), per "
         "segment, of the accounts scored tonight:</p>",
         p_alive_table,
+        "<h2>Offers</h2>",
+        "<p>What the people listed tonight are offered (<code>offer_sku</code>, chosen by "
+        "each campaign's rule in the seed <code>next_step_campaigns</code>):</p>",
+        offers_table,
+        f'<p id="offer-reading">{_e(describe_offers(data.offer_evaluation))}</p>',
+        evaluation_table,
         "<h2>Who was left out, and why</h2>",
         left_out,
         "<h2>Data quality</h2>",
