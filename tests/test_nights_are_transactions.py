@@ -192,6 +192,8 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
                 *[""] * 3,  # no predictions
                 "second_order",
                 SECOND.isoformat(),
+                "SKU-0017",  # the offer
+                "why this product",
             )
         ]
     }
@@ -203,7 +205,7 @@ def test_a_run_killed_while_writing_files_shows_no_partial_folder(tmp_path):
         "import sys; from datetime import date; from pathlib import Path\n"
         "from next_steps.publish import outreach\n"
         "row = ('A1', 'Ana', 'ana@example.com', 'pl', 'PL', '1', 'second_order', '1', '9.00',"
-        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '', '1', '9.00', '', '', '', 'second_order', '2025-05-31')\n"
+        " '2025-05-01', 'a reason a marketer reads', '', '', '', '', '', '', '1', '9.00', '', '', '', 'second_order', '2025-05-31', 'SKU-0017', 'why')\n"
         "lists = {('second_order', str(i)): [row] * 400000 for i in range(12)}\n"
         "outreach.publish_night(lists, Path(sys.argv[1]), date(2025, 5, 31), 'killed', "
         "Path('x'))\n"

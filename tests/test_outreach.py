@@ -40,6 +40,8 @@ ROW = (
     "120.50",
     "second_order",
     "2025-06-30",
+    "SKU-0031",
+    "Buyers whose first order had SKU-0017 most often bought SKU-0031 in their second order.",
 )
 LISTS = {
     ("second_order", "1"): [ROW, ("A2", *ROW[1:])],
@@ -61,6 +63,8 @@ LISTS = {
             "",
             "referral",
             "2025-06-30",
+            "SKU-0024",
+            "Often in the same order as SKU-0017, which they bought; they have not bought SKU-0024 yet.",
         )
     ],
 }
@@ -158,7 +162,7 @@ def test_a_later_night_is_written_again_only_when_its_files_changed(tmp_path):
 
 
 def test_a_row_without_every_file_column_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="24 file columns"):
+    with pytest.raises(ValueError, match=f"{len(outreach.FILE_COLUMNS)} file columns"):
         _publish(tmp_path, lists={("second_order", "1"): [ROW[:11]]})
     assert not (tmp_path / "outreach" / "2025-06-30").exists()
 
