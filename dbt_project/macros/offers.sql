@@ -213,6 +213,17 @@
 
     ),
 
+    -- each rule is worked out only for the accounts that want it
+    offer_wanted_rules as (
+
+        select distinct
+            account_id,
+            offer_rule
+
+        from {{ wanted }}
+
+    ),
+
     -- each wanted account's products: the days bought, units, the last day, and whether
     -- it was in the account's first basket
     offer_history as (
@@ -280,7 +291,12 @@
             on
                 offer_history.account_id = offer_returned.account_id
                 and offer_history.sku = offer_returned.sku
-        where offer_returned.sku is null
+        where
+            offer_returned.sku is null
+            and offer_history.account_id in (
+                select offer_wanted_rules.account_id from offer_wanted_rules
+                where offer_wanted_rules.offer_rule in ('favourite', 'most_rebought')
+            )
 
     ),
 
@@ -301,85 +317,57 @@
 
     ),
 
-    -- what buyers of the same first products bought in their second basket
-    next_scored as (
+    -- the ten next products of each first product with the highest share of its
+    -- returning buyers, among those with enough buyers: an account's three candidates come
+    -- from its first products' ten (fewer only for a person who returned most of them)
+    offer_ranked_transitions as (
 
         select
-            offer_history.account_id,
-            transitions.next_sku as sku,
-            transitions.first_sku as basis_sku,
-            transitions.buyers as evidence,
-            transitions.first_sku_buyers as evidence_total,
+            transitions.first_sku,
+            transitions.next_sku,
+            transitions.buyers,
+            transitions.first_sku_buyers,
             row_number() over (
-                partition by offer_history.account_id, transitions.next_sku
+                partition by transitions.first_sku
                 order by
                     cast(transitions.buyers as double precision)
                     / transitions.first_sku_buyers desc,
                     transitions.buyers desc,
-                    transitions.first_sku asc
-            ) as basis_rank
+                    transitions.next_sku asc
+            ) as next_rank
 
-        from offer_history
-        inner join offer_first_days
-            on
-                offer_history.account_id = offer_first_days.account_id
-                and offer_history.first_bought = offer_first_days.first_day
-        inner join {{ transitions }} as transitions
-            on offer_history.sku = transitions.first_sku
+        from {{ transitions }} as transitions
         cross join {{ settings }} as settings
         where transitions.buyers >= settings.min_transition_buyers
 
     ),
 
-    next_ranked as (
+    offer_top_transitions as (
 
-        select
-            next_scored.account_id,
-            next_scored.sku,
-            next_scored.basis_sku,
-            next_scored.evidence,
-            next_scored.evidence_total,
-            row_number() over (
-                partition by next_scored.account_id
-                order by
-                    cast(next_scored.evidence as double precision)
-                    / next_scored.evidence_total desc,
-                    next_scored.evidence desc,
-                    next_scored.sku asc
-            ) as candidate_rank
-
-        from next_scored
-        left join offer_returned
-            on
-                next_scored.account_id = offer_returned.account_id
-                and next_scored.sku = offer_returned.sku
-        where
-            next_scored.basis_rank = 1
-            and offer_returned.sku is null
+        select * from offer_ranked_transitions
+        where next_rank <= 10
 
     ),
 
-    -- products often in the same basket as one of theirs, that they have not bought
-    together_scored as (
+    -- the ten products bought most often with each product (confidence), among the pairs
+    -- with enough shared baskets and lift
+    offer_ranked_pairs as (
 
         select
-            offer_history.account_id,
-            pairs.consequent_sku as sku,
-            pairs.antecedent_sku as basis_sku,
-            pairs.baskets_with_both as evidence,
-            pairs.antecedent_baskets as evidence_total,
+            pairs.antecedent_sku,
+            pairs.consequent_sku,
+            pairs.baskets_with_both,
+            pairs.antecedent_baskets,
             row_number() over (
-                partition by offer_history.account_id, pairs.consequent_sku
+                partition by pairs.antecedent_sku
                 order by
                     cast(pairs.baskets_with_both as double precision)
                     / pairs.antecedent_baskets desc,
                     pairs.baskets_with_both desc,
-                    pairs.antecedent_sku asc
-            ) as basis_rank
+                    pairs.consequent_sku asc
+            ) as partner_rank
 
-        from offer_history
-        inner join {{ pairs }} as pairs
-            on offer_history.sku = pairs.antecedent_sku
+        from {{ pairs }} as pairs
         cross join {{ settings }} as settings
         where
             pairs.baskets_with_both >= settings.min_pair_baskets
@@ -389,38 +377,60 @@
 
     ),
 
-    together_ranked as (
+    offer_top_pairs as (
 
-        select
-            together_scored.account_id,
-            together_scored.sku,
-            together_scored.basis_sku,
-            together_scored.evidence,
-            together_scored.evidence_total,
-            row_number() over (
-                partition by together_scored.account_id
-                order by
-                    cast(together_scored.evidence as double precision)
-                    / together_scored.evidence_total desc,
-                    together_scored.evidence desc,
-                    together_scored.sku asc
-            ) as candidate_rank
-
-        from together_scored
-        left join offer_history as bought
-            on
-                together_scored.account_id = bought.account_id
-                and together_scored.sku = bought.sku
-        left join offer_returned
-            on
-                together_scored.account_id = offer_returned.account_id
-                and together_scored.sku = offer_returned.sku
-        where
-            together_scored.basis_rank = 1
-            and bought.sku is null
-            and offer_returned.sku is null
+        select * from offer_ranked_pairs
+        where partner_rank <= 10
 
     ),
+
+    -- what buyers of the same first products bought in their second basket
+    next_scored as (
+
+        select
+            offer_history.account_id,
+            transitions.next_sku as sku,
+            transitions.first_sku as basis_sku,
+            transitions.buyers as evidence,
+            transitions.first_sku_buyers as evidence_total
+
+        from offer_history
+        inner join offer_first_days
+            on
+                offer_history.account_id = offer_first_days.account_id
+                and offer_history.first_bought = offer_first_days.first_day
+        inner join offer_top_transitions as transitions
+            on offer_history.sku = transitions.first_sku
+        where offer_history.account_id in (
+            select offer_wanted_rules.account_id from offer_wanted_rules
+            where offer_wanted_rules.offer_rule = 'next_after_first'
+        )
+
+    ),
+
+    {{ _offers_ranked_by_share('next', exclude_bought=false) }},
+
+    -- products often in the same basket as one of theirs, that they have not bought
+    together_scored as (
+
+        select
+            offer_history.account_id,
+            pairs.consequent_sku as sku,
+            pairs.antecedent_sku as basis_sku,
+            pairs.baskets_with_both as evidence,
+            pairs.antecedent_baskets as evidence_total
+
+        from offer_history
+        inner join offer_top_pairs as pairs
+            on offer_history.sku = pairs.antecedent_sku
+        where offer_history.account_id in (
+            select offer_wanted_rules.account_id from offer_wanted_rules
+            where offer_wanted_rules.offer_rule = 'bought_together'
+        )
+
+    ),
+
+    {{ _offers_ranked_by_share('together', exclude_bought=true) }},
 
     -- the products bought by the most accounts of each segment wanted (any of their days)
     segment_sellers as (
@@ -482,37 +492,73 @@
 
     ),
 
+    -- the ten best sellers of each segment and of first baskets: an account's three
+    -- candidates come from them (fewer only for a person who returned most of them)
+    best_sellers_ranked as (
+
+        select
+            segment_sellers.segment,
+            'segment_best_seller' as offer_rule,
+            segment_sellers.sku,
+            segment_sellers.buyers,
+            row_number() over (
+                partition by segment_sellers.segment
+                order by segment_sellers.buyers desc, segment_sellers.sku asc
+            ) as seller_rank
+
+        from segment_sellers
+
+        union all
+
+        select
+            cast(null as varchar) as segment,
+            'first_order_best_seller' as offer_rule,
+            first_sellers.sku,
+            first_sellers.buyers,
+            row_number() over (
+                order by first_sellers.buyers desc, first_sellers.sku asc
+            ) as seller_rank
+
+        from first_sellers
+
+    ),
+
     best_seller_candidates as (
 
         select
             wanted.account_id,
             wanted.offer_rule,
-            segment_sellers.sku,
+            ranked_sellers.sku,
             cast(null as varchar) as basis_sku,
-            segment_sellers.buyers as evidence,
+            ranked_sellers.buyers as evidence,
             segment_sizes.buyers as evidence_total,
-            segment_sellers.buyers as sellers
+            ranked_sellers.buyers as sellers
 
         from {{ wanted }} as wanted
-        inner join segment_sellers
-            on wanted.segment = segment_sellers.segment
+        inner join best_sellers_ranked as ranked_sellers
+            on
+                wanted.segment = ranked_sellers.segment
+                and wanted.offer_rule = ranked_sellers.offer_rule
+                and ranked_sellers.seller_rank <= 10
         inner join segment_sizes
             on wanted.segment = segment_sizes.segment
-        where wanted.offer_rule = 'segment_best_seller'
 
         union all
 
         select
             wanted.account_id,
             wanted.offer_rule,
-            first_sellers.sku,
+            ranked_sellers.sku,
             cast(null as varchar) as basis_sku,
-            first_sellers.buyers as evidence,
+            ranked_sellers.buyers as evidence,
             first_buyers.buyers as evidence_total,
-            first_sellers.buyers as sellers
+            ranked_sellers.buyers as sellers
 
         from {{ wanted }} as wanted
-        cross join first_sellers
+        inner join best_sellers_ranked as ranked_sellers
+            on
+                wanted.offer_rule = ranked_sellers.offer_rule
+                and ranked_sellers.seller_rank <= 10
         cross join first_buyers
         where wanted.offer_rule = 'first_order_best_seller'
 
@@ -584,4 +630,70 @@
     )
 
     select * from offer_all_candidates
+{%- endmacro %}
+
+
+{% macro _offers_ranked_by_share(name, exclude_bought) -%}
+    {#- Two CTEs of offer_candidates for `<name>_scored` (account_id, sku, basis_sku,
+        evidence, evidence_total): per account and product the basis with the highest share
+        (evidence / evidence_total, then evidence, then basis), then the account's products
+        ranked the same way into `<name>_ranked`; never a product the account returned,
+        with `exclude_bought` never one it bought. -#}
+    {{ name }}_best_basis as (
+
+        select
+            scored.*,
+            row_number() over (
+                partition by scored.account_id, scored.sku
+                order by
+                    cast(scored.evidence as double precision) / scored.evidence_total desc,
+                    scored.evidence desc,
+                    scored.basis_sku asc
+            ) as basis_rank
+
+        from {{ name }}_scored as scored
+
+    ),
+
+    {{ name }}_ranked as (
+
+        select
+            best_basis.account_id,
+            best_basis.sku,
+            best_basis.basis_sku,
+            best_basis.evidence,
+            best_basis.evidence_total,
+            row_number() over (
+                partition by best_basis.account_id
+                order by
+                    cast(best_basis.evidence as double precision) / best_basis.evidence_total desc,
+                    best_basis.evidence desc,
+                    best_basis.sku asc
+            ) as candidate_rank
+
+        from {{ name }}_best_basis as best_basis
+        left join offer_returned
+            on
+                best_basis.account_id = offer_returned.account_id
+                and best_basis.sku = offer_returned.sku
+        {%- if exclude_bought %}
+        left join offer_history as bought
+            on
+                best_basis.account_id = bought.account_id
+                and best_basis.sku = bought.sku
+        {%- endif %}
+        where
+            best_basis.basis_rank = 1
+            and offer_returned.sku is null
+            {%- if exclude_bought %}
+            and bought.sku is null
+            {%- endif %}
+
+    )
+{%- endmacro %}
+
+
+{% macro hit_rate(hits, buyers) -%}
+    {#- hits / buyers to 4 decimals, the same type on every warehouse; NULL without buyers. -#}
+    cast(round(cast({{ hits }} as decimal(38, 10)) / nullif({{ buyers }}, 0), 4) as decimal(8, 4))
 {%- endmacro %}

@@ -1,11 +1,16 @@
 -- The offers checked against what people bought next (issue 17), one row per as-of date
--- and offer rule. Every buyer with two baskets or more has their last basket hidden; the
--- product facts are counted again on what is left (everyone's purchases without their
--- last basket), each rule recommends up to three products from that (the same SQL as
--- tonight's offers, macro offer_candidates), and a hit is a recommended product in the
--- hidden basket. The baseline offers everyone the three products bought by the most
--- buyers of what is left. Both are read over the same people: the buyers to whom the
--- rule had something to offer.
+-- and offer rule. Buyers with two baskets or more (a fixed sample of evaluation_buyers,
+-- seed offer_settings) have their last basket hidden; each rule recommends up to three
+-- products from what is left (the same SQL as tonight's offers, macro offer_candidates),
+-- and a hit is a recommended product in the hidden basket. The baseline offers everyone
+-- the three products bought by the most buyers of what is left. Both are read over the
+-- same people: the buyers to whom the rule had something to offer.
+--
+-- "What is left" is everyone's purchases without the hidden baskets. Its product facts
+-- are tonight's (int_product_pairs_counted, int_product_transitions_counted) less what the
+-- hidden baskets added to them, which gives the same counts as counting again without
+-- them (tests/test_offers.py recomputes the evaluation from the export files), at the
+-- cost of the sample rather than of the whole history.
 with
 
 order_lines as (
@@ -20,55 +25,222 @@ offer_settings as (
 
 ),
 
-evaluated_buyers as (
+product_pairs as (
+
+    select * from {{ ref('int_product_pairs_counted') }}
+
+),
+
+product_transitions as (
+
+    select * from {{ ref('int_product_transitions_counted') }}
+
+),
+
+purchase_lines as (
+
+    select * from order_lines
+    where line_kind = 'purchase'
+
+),
+
+repeat_buyers as (
 
     select
         account_id,
-        max(transaction_date) as hidden_day
+        max(transaction_date) as hidden_day,
+        count(distinct transaction_date) as baskets,
+        row_number() over (order by md5(account_id)) as sample_rank
 
-    from order_lines
-    where line_kind = 'purchase'
+    from purchase_lines
     group by account_id
     having count(distinct transaction_date) >= 2
 
 ),
 
+-- a fixed sample (the first evaluation_buyers by the MD5 of their id; all of them in a
+-- smaller company), so that the evaluation costs the same at any size
+evaluated_buyers as (
+
+    select
+        repeat_buyers.account_id,
+        repeat_buyers.hidden_day,
+        repeat_buyers.baskets
+
+    from repeat_buyers
+    cross join offer_settings
+    where repeat_buyers.sample_rank <= offer_settings.evaluation_buyers
+
+),
+
+-- the evaluated buyers' own lines: what the rules see of them, and the hidden baskets
+sample_lines as (
+
+    select
+        order_lines.*,
+        evaluated_buyers.hidden_day,
+        evaluated_buyers.baskets
+
+    from order_lines
+    inner join evaluated_buyers
+        on order_lines.account_id = evaluated_buyers.account_id
+
+),
+
 lines_before_last as (
 
-    select order_lines.*
-    from order_lines
-    left join evaluated_buyers
-        on order_lines.account_id = evaluated_buyers.account_id
-    where
-        evaluated_buyers.account_id is null
-        or order_lines.transaction_date < evaluated_buyers.hidden_day
+    select
+        account_id,
+        transaction_date,
+        sku,
+        line_kind,
+        quantity,
+        order_lines
+
+    from sample_lines
+    where transaction_date < hidden_day
 
 ),
 
 hidden_products as (
 
     select distinct
-        order_lines.account_id,
-        order_lines.sku
+        account_id,
+        sku,
+        baskets,
+        transaction_date > {{ purchase_window_start() }} as is_in_window
 
-    from order_lines
-    inner join evaluated_buyers
+    from sample_lines
+    where
+        line_kind = 'purchase'
+        and transaction_date = hidden_day
+
+),
+
+-- what the hidden baskets of the purchase window added to the pairs
+hidden_pairs as (
+
+    select
+        antecedent.sku as antecedent_sku,
+        consequent.sku as consequent_sku,
+        count(*) as baskets_with_both
+
+    from hidden_products as antecedent
+    inner join hidden_products as consequent
         on
-            order_lines.account_id = evaluated_buyers.account_id
-            and order_lines.transaction_date = evaluated_buyers.hidden_day
-    where order_lines.line_kind = 'purchase'
+            antecedent.account_id = consequent.account_id
+            and antecedent.sku != consequent.sku
+    where antecedent.is_in_window
+    group by antecedent.sku, consequent.sku
+
+),
+
+hidden_product_baskets as (
+
+    select
+        sku,
+        count(*) as baskets
+
+    from hidden_products
+    where is_in_window
+    group by sku
+
+),
+
+hidden_window_baskets as (
+
+    select count(distinct account_id) as baskets
+    from hidden_products
+    where is_in_window
 
 ),
 
 pairs_before_last as (
 
-    {{ product_pair_counts('lines_before_last') }}
+    select
+        product_pairs.antecedent_sku,
+        product_pairs.consequent_sku,
+        product_pairs.baskets_with_both
+        - coalesce(hidden_pairs.baskets_with_both, 0) as baskets_with_both,
+        product_pairs.antecedent_baskets
+        - coalesce(hidden_antecedent.baskets, 0) as antecedent_baskets,
+        product_pairs.consequent_baskets
+        - coalesce(hidden_consequent.baskets, 0) as consequent_baskets,
+        product_pairs.window_baskets - hidden_window_baskets.baskets as window_baskets
+
+    from product_pairs
+    cross join hidden_window_baskets
+    left join hidden_pairs
+        on
+            product_pairs.antecedent_sku = hidden_pairs.antecedent_sku
+            and product_pairs.consequent_sku = hidden_pairs.consequent_sku
+    left join hidden_product_baskets as hidden_antecedent
+        on product_pairs.antecedent_sku = hidden_antecedent.sku
+    left join hidden_product_baskets as hidden_consequent
+        on product_pairs.consequent_sku = hidden_consequent.sku
+    where product_pairs.baskets_with_both > coalesce(hidden_pairs.baskets_with_both, 0)
+
+),
+
+-- a hidden basket that was a buyer's second took back their transitions: from the
+-- products of their first basket to those of the hidden one
+hidden_first_products as (
+
+    select distinct
+        lines_before_last.account_id,
+        lines_before_last.sku
+
+    from lines_before_last
+    inner join evaluated_buyers
+        on lines_before_last.account_id = evaluated_buyers.account_id
+    where
+        evaluated_buyers.baskets = 2
+        and lines_before_last.line_kind = 'purchase'
+
+),
+
+hidden_transitions as (
+
+    select
+        hidden_first_products.sku as first_sku,
+        hidden_products.sku as next_sku,
+        count(*) as buyers
+
+    from hidden_first_products
+    inner join hidden_products
+        on hidden_first_products.account_id = hidden_products.account_id
+    group by hidden_first_products.sku, hidden_products.sku
+
+),
+
+hidden_first_buyers as (
+
+    select
+        sku as first_sku,
+        count(*) as buyers
+
+    from hidden_first_products
+    group by sku
 
 ),
 
 transitions_before_last as (
 
-    {{ product_transition_counts('lines_before_last') }}
+    select
+        product_transitions.first_sku,
+        product_transitions.next_sku,
+        product_transitions.buyers - coalesce(hidden_transitions.buyers, 0) as buyers,
+        product_transitions.first_sku_buyers
+        - coalesce(hidden_first_buyers.buyers, 0) as first_sku_buyers
+
+    from product_transitions
+    left join hidden_transitions
+        on
+            product_transitions.first_sku = hidden_transitions.first_sku
+            and product_transitions.next_sku = hidden_transitions.next_sku
+    left join hidden_first_buyers
+        on product_transitions.first_sku = hidden_first_buyers.first_sku
+    where product_transitions.buyers > coalesce(hidden_transitions.buyers, 0)
 
 ),
 
@@ -115,15 +287,50 @@ candidates as (
 
 ),
 
-best_sellers as (
+-- the buyers of each product, less the evaluated buyers who bought it only in their
+-- hidden basket
+product_buyers as (
 
     select
         sku,
-        row_number() over (order by count(distinct account_id) desc, sku asc) as seller_rank
+        count(distinct account_id) as buyers
 
-    from lines_before_last
-    where line_kind = 'purchase'
+    from purchase_lines
     group by sku
+
+),
+
+hidden_only_buyers as (
+
+    select
+        hidden_products.sku,
+        count(*) as buyers
+
+    from hidden_products
+    left join lines_before_last
+        on
+            hidden_products.account_id = lines_before_last.account_id
+            and hidden_products.sku = lines_before_last.sku
+            and lines_before_last.line_kind = 'purchase'
+    where lines_before_last.sku is null
+    group by hidden_products.sku
+
+),
+
+best_sellers as (
+
+    select
+        product_buyers.sku,
+        row_number() over (
+            order by
+                product_buyers.buyers - coalesce(hidden_only_buyers.buyers, 0) desc,
+                product_buyers.sku asc
+        ) as seller_rank
+
+    from product_buyers
+    left join hidden_only_buyers
+        on product_buyers.sku = hidden_only_buyers.sku
+    where product_buyers.buyers > coalesce(hidden_only_buyers.buyers, 0)
 
 ),
 
@@ -187,34 +394,12 @@ final as (
         cast(coalesce(per_rule.hits_at_3, 0) as bigint) as hits_at_3,
         cast(coalesce(per_rule.baseline_hits_at_1, 0) as bigint) as baseline_hits_at_1,
         cast(coalesce(per_rule.baseline_hits_at_3, 0) as bigint) as baseline_hits_at_3,
-        cast(
-            round(
-                cast(per_rule.hits_at_1 as decimal(38, 10))
-                / nullif(per_rule.buyers_with_offer, 0),
-                4
-            ) as decimal(8, 4)
-        ) as hit_rate_at_1,
-        cast(
-            round(
-                cast(per_rule.hits_at_3 as decimal(38, 10))
-                / nullif(per_rule.buyers_with_offer, 0),
-                4
-            ) as decimal(8, 4)
-        ) as hit_rate_at_3,
-        cast(
-            round(
-                cast(per_rule.baseline_hits_at_1 as decimal(38, 10))
-                / nullif(per_rule.buyers_with_offer, 0),
-                4
-            ) as decimal(8, 4)
-        ) as baseline_hit_rate_at_1,
-        cast(
-            round(
-                cast(per_rule.baseline_hits_at_3 as decimal(38, 10))
-                / nullif(per_rule.buyers_with_offer, 0),
-                4
-            ) as decimal(8, 4)
-        ) as baseline_hit_rate_at_3
+        {{ hit_rate('per_rule.hits_at_1', 'per_rule.buyers_with_offer') }} as hit_rate_at_1,
+        {{ hit_rate('per_rule.hits_at_3', 'per_rule.buyers_with_offer') }} as hit_rate_at_3,
+        {{ hit_rate('per_rule.baseline_hits_at_1', 'per_rule.buyers_with_offer') }}
+            as baseline_hit_rate_at_1,
+        {{ hit_rate('per_rule.baseline_hits_at_3', 'per_rule.buyers_with_offer') }}
+            as baseline_hit_rate_at_3
 
     from evaluated_rules
     left join per_rule
