@@ -241,7 +241,8 @@ def _history_orders(
         # the first order of an account is its earliest (the k = 0 slot is not always):
         # the earliest in the slice of an account whose slot 0 is in it
         ordered = account[order]
-        earliest = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else ordered > 0
+        earliest = np.ones(len(ordered), dtype=bool)
+        earliest[1:] = ordered[1:] != ordered[:-1]
         batch = _make_orders(
             rng,
             next_no,
