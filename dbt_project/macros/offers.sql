@@ -1,12 +1,13 @@
 {#-
     What to offer each person (issue 17): the product facts and the candidate offers,
-    written once and used twice, for night D (int_product_pairs_counted,
-    int_product_transitions_counted, int_accounts_offered) and by the offline evaluation
-    (offer_evaluation), which runs the same SQL on the history without each buyer's last
-    purchase. Each macro returns a whole query; `lines` names a relation (or a CTE of the
-    caller) with the columns of int_order_lines_resolved: account_id, transaction_date,
-    sku, line_kind (`purchase` or `return`), quantity. A basket is an account's purchases
-    of one day, as a transaction is in the purchase models.
+    written once and used twice, for night D (int_account_products,
+    int_product_pairs_counted, int_product_transitions_counted, int_accounts_offered) and
+    by the offline evaluation (offer_evaluation), which runs the same rules on the history
+    without each evaluated buyer's last purchase. Each macro returns a whole query;
+    `lines` names a relation (or a CTE of the caller) with the columns of
+    int_order_lines_resolved: account_id, transaction_date, sku, line_kind (`purchase` or
+    `return`), quantity. A basket is an account's purchases of one day, as a transaction
+    is in the purchase models.
 -#}
 
 {% macro product_pair_counts(lines) -%}
@@ -169,15 +170,69 @@
 {%- endmacro %}
 
 
-{% macro offer_candidates(lines, pairs, transitions, segments, wanted, settings) -%}
+{% macro account_products(lines) -%}
+    {#- Each account's products (issue 17): per account and product bought or returned,
+        the days bought, the units, the first and last day bought, whether it was in the
+        account's first basket, whether the account ever returned it, and the account's
+        baskets. What the offer rules read of a person. -#}
+    with
+
+    product_accounts as (
+
+        select
+            account_id,
+            min(transaction_date) as first_day,
+            count(distinct transaction_date) as baskets
+
+        from {{ lines }}
+        where line_kind = 'purchase'
+        group by account_id
+
+    ),
+
+    products as (
+
+        select
+            account_id,
+            sku,
+            count(*) filter (where line_kind = 'purchase') as purchase_days,
+            coalesce(sum(quantity) filter (where line_kind = 'purchase'), 0) as quantity,
+            min(transaction_date) filter (where line_kind = 'purchase') as first_bought,
+            max(transaction_date) filter (where line_kind = 'purchase') as last_bought,
+            bool_or(line_kind = 'return') as is_returned
+
+        from {{ lines }}
+        group by account_id, sku
+
+    )
+
+    select
+        products.account_id,
+        products.sku,
+        products.purchase_days,
+        products.quantity,
+        products.first_bought,
+        products.last_bought,
+        coalesce(products.first_bought = product_accounts.first_day, false)
+            as is_in_first_basket,
+        products.is_returned,
+        coalesce(product_accounts.baskets, 0) as account_baskets
+
+    from products
+    left join product_accounts
+        on products.account_id = product_accounts.account_id
+{%- endmacro %}
+
+
+{% macro offer_candidates(products, pairs, transitions, segments, wanted, settings) -%}
     {#- Up to three candidate products per wanted (account, offer rule), best first
         (candidate_rank 1-3), with the product the choice rests on (basis_sku), the count
         that supports it (evidence) and what that count is out of (evidence_total), for
         the reason a marketer reads. Never a product the account returned.
 
-        - `lines`: product lines (int_order_lines_resolved's columns);
-        - `pairs`, `transitions`: relations of product_pair_counts and
-          product_transition_counts of them;
+        - `products`: each account's products (macro account_products);
+        - `pairs`, `transitions`: product_pair_counts and product_transition_counts of
+          the same history;
         - `segments`: every account's segment (account_id, segment), for best sellers;
         - `wanted`: (account_id, segment, offer_rule) to score;
         - `settings`: the one row of the seed offer_settings.
@@ -191,25 +246,18 @@
         `first_order_best_seller` (the product most often in a first basket). -#}
     with
 
-    offer_purchases as (
+    offer_bought as (
 
-        select * from {{ lines }}
-        where line_kind = 'purchase'
+        select * from {{ products }}
+        where purchase_days > 0
 
     ),
 
     offer_returned as (
 
-        select distinct account_id, sku
-        from {{ lines }}
-        where line_kind = 'return'
-
-    ),
-
-    offer_wanted_accounts as (
-
-        select distinct account_id
-        from {{ wanted }}
+        select account_id, sku
+        from {{ products }}
+        where is_returned
 
     ),
 
@@ -224,46 +272,14 @@
 
     ),
 
-    -- each wanted account's products: the days bought, units, the last day, and whether
-    -- it was in the account's first basket
+    -- the wanted accounts' products
     offer_history as (
 
-        select
-            offer_purchases.account_id,
-            offer_purchases.sku,
-            count(*) as purchase_days,
-            sum(offer_purchases.quantity) as quantity,
-            max(offer_purchases.transaction_date) as last_bought,
-            min(offer_purchases.transaction_date) as first_bought
-
-        from offer_purchases
-        inner join offer_wanted_accounts
-            on offer_purchases.account_id = offer_wanted_accounts.account_id
-        group by offer_purchases.account_id, offer_purchases.sku
-
-    ),
-
-    offer_first_days as (
-
-        select
-            account_id,
-            min(first_bought) as first_day,
-            sum(purchase_days) as product_days
-
-        from offer_history
-        group by account_id
-
-    ),
-
-    offer_baskets as (
-
-        select
-            account_id,
-            count(distinct transaction_date) as baskets
-
-        from offer_purchases
-        where account_id in (select offer_wanted_accounts.account_id from offer_wanted_accounts)
-        group by account_id
+        select offer_bought.*
+        from offer_bought
+        where offer_bought.account_id in (
+            select offer_wanted_rules.account_id from offer_wanted_rules
+        )
 
     ),
 
@@ -274,7 +290,7 @@
             offer_history.sku,
             cast(null as varchar) as basis_sku,
             offer_history.purchase_days as evidence,
-            offer_baskets.baskets as evidence_total,
+            offer_history.account_baskets as evidence_total,
             row_number() over (
                 partition by offer_history.account_id
                 order by
@@ -285,8 +301,6 @@
             ) as candidate_rank
 
         from offer_history
-        inner join offer_baskets
-            on offer_history.account_id = offer_baskets.account_id
         left join offer_returned
             on
                 offer_history.account_id = offer_returned.account_id
@@ -395,13 +409,11 @@
             transitions.first_sku_buyers as evidence_total
 
         from offer_history
-        inner join offer_first_days
-            on
-                offer_history.account_id = offer_first_days.account_id
-                and offer_history.first_bought = offer_first_days.first_day
         inner join offer_top_transitions as transitions
             on offer_history.sku = transitions.first_sku
-        where offer_history.account_id in (
+        where
+            offer_history.is_in_first_basket
+            and offer_history.account_id in (
             select offer_wanted_rules.account_id from offer_wanted_rules
             where offer_wanted_rules.offer_rule = 'next_after_first'
         )
@@ -432,19 +444,29 @@
 
     {{ _offers_ranked_by_share('together', exclude_bought=true) }},
 
-    -- the products bought by the most accounts of each segment wanted (any of their days)
+    -- the segments of the accounts that want their segment's best seller
+    offer_seller_segments as (
+
+        select distinct wanted.segment
+        from {{ wanted }} as wanted
+        where wanted.offer_rule = 'segment_best_seller'
+
+    ),
+
+    -- the products bought by the most accounts of each such segment (any of their days)
     segment_sellers as (
 
         select
             segments.segment,
-            offer_purchases.sku,
-            count(distinct offer_purchases.account_id) as buyers
+            offer_bought.sku,
+            count(*) as buyers
 
-        from offer_purchases
+        from offer_bought
         inner join {{ segments }} as segments
-            on offer_purchases.account_id = segments.account_id
-        where segments.segment in (select wanted.segment from {{ wanted }} as wanted where wanted.offer_rule = 'segment_best_seller')
-        group by segments.segment, offer_purchases.sku
+            on offer_bought.account_id = segments.account_id
+        inner join offer_seller_segments
+            on segments.segment = offer_seller_segments.segment
+        group by segments.segment, offer_bought.sku
 
     ),
 
@@ -452,12 +474,13 @@
 
         select
             segments.segment,
-            count(distinct offer_purchases.account_id) as buyers
+            count(distinct offer_bought.account_id) as buyers
 
-        from offer_purchases
+        from offer_bought
         inner join {{ segments }} as segments
-            on offer_purchases.account_id = segments.account_id
-        where segments.segment in (select wanted.segment from {{ wanted }} as wanted where wanted.offer_rule = 'segment_best_seller')
+            on offer_bought.account_id = segments.account_id
+        inner join offer_seller_segments
+            on segments.segment = offer_seller_segments.segment
         group by segments.segment
 
     ),
@@ -466,29 +489,19 @@
     first_sellers as (
 
         select
-            offer_purchases.sku,
+            sku,
             count(*) as buyers
 
-        from offer_purchases
-        inner join (
-            select
-                account_id,
-                min(transaction_date) as first_day
-
-            from offer_purchases
-            group by account_id
-        ) as first_days
-            on
-                offer_purchases.account_id = first_days.account_id
-                and offer_purchases.transaction_date = first_days.first_day
-        group by offer_purchases.sku
+        from offer_bought
+        where is_in_first_basket
+        group by sku
 
     ),
 
     first_buyers as (
 
         select count(distinct account_id) as buyers
-        from offer_purchases
+        from offer_bought
 
     ),
 

@@ -1,6 +1,7 @@
--- The offer of every account with a step tonight (issue 17): the campaign's offer rule
--- (seed next_step_campaigns), or its fallback when the rule finds no product, applied to
--- the product facts of night D (macro offer_candidates). offer_rule names the rule that
+-- The offer of every account with a step tonight that may be contacted (issue 17): the
+-- first candidate of the campaign's offer rule (int_accounts_offered_by_rule), or of its
+-- fallback when the rule finds no product (seed next_step_campaigns; macro
+-- offer_candidates on the product facts of night D). offer_rule names the rule that
 -- chose the product, or why there is none: `none` (the campaign offers no product),
 -- `no_order_lines` (no order lines in the exports up to D), `no_offer` (neither rule
 -- found a product). offer_reason is the rule's sentence (seed offer_rules), with the
@@ -15,7 +16,8 @@ stepped_accounts as (
         campaign
 
     from {{ ref('int_accounts_stepped') }}
-    where campaign is not null
+    -- an offer is for outreach: nobody whom nothing may reach tonight (contact_block)
+    where campaign is not null and contact_block is null
 
 ),
 
@@ -37,9 +39,9 @@ offer_settings as (
 
 ),
 
-order_lines as (
+account_products as (
 
-    select * from {{ ref('int_order_lines_resolved') }}
+    select * from {{ ref('int_account_products') }}
 
 ),
 
@@ -65,47 +67,35 @@ segments as (
 
 ),
 
--- the campaign's rule first, then its fallback
-campaign_rules as (
+by_rule as (
 
-    select
-        campaign,
-        offer_rule,
-        1 as preference
-
-    from campaigns
-
-    union all
-
-    select
-        campaign,
-        fallback_offer_rule as offer_rule,
-        2 as preference
-
-    from campaigns
-    where fallback_offer_rule is not null
+    select * from {{ ref('int_accounts_offered_by_rule') }}
 
 ),
 
+-- the campaign's fallback, for the accounts its own rule found nothing for
 wanted as (
 
     select
         stepped_accounts.account_id,
         stepped_accounts.segment,
-        campaign_rules.offer_rule,
-        campaign_rules.preference
+        campaigns.fallback_offer_rule as offer_rule
 
     from stepped_accounts
-    inner join campaign_rules
-        on stepped_accounts.campaign = campaign_rules.campaign
-    where campaign_rules.offer_rule != 'none'
+    inner join campaigns
+        on stepped_accounts.campaign = campaigns.campaign
+    left join by_rule
+        on stepped_accounts.account_id = by_rule.account_id
+    where
+        campaigns.fallback_offer_rule is not null
+        and by_rule.account_id is null
 
 ),
 
-candidates as (
+fallback_candidates as (
 
     {{ offer_candidates(
-        'order_lines', 'product_pairs', 'product_transitions', 'segments', 'wanted',
+        'account_products', 'product_pairs', 'product_transitions', 'segments', 'wanted',
         'offer_settings'
     ) }}
 
@@ -113,29 +103,26 @@ candidates as (
 
 chosen as (
 
-    select
-        wanted.account_id,
-        candidates.offer_rule,
-        candidates.sku,
-        candidates.basis_sku,
-        candidates.evidence,
-        candidates.evidence_total,
-        row_number() over (
-            partition by wanted.account_id order by wanted.preference
-        ) as choice_rank
+    select * from by_rule
 
-    from wanted
-    inner join candidates
-        on
-            wanted.account_id = candidates.account_id
-            and wanted.offer_rule = candidates.offer_rule
-    where candidates.candidate_rank = 1
+    union all
+
+    select
+        account_id,
+        offer_rule,
+        sku,
+        basis_sku,
+        evidence,
+        evidence_total
+
+    from fallback_candidates
+    where candidate_rank = 1
 
 ),
 
 exports_with_lines as (
 
-    select exists(select 1 from order_lines) as has_order_lines
+    select exists(select 1 from account_products) as has_order_lines
 
 ),
 
@@ -160,9 +147,7 @@ offered as (
         on stepped_accounts.campaign = campaigns.campaign
     cross join exports_with_lines
     left join chosen
-        on
-            stepped_accounts.account_id = chosen.account_id
-            and chosen.choice_rank = 1
+        on stepped_accounts.account_id = chosen.account_id
 
 ),
 

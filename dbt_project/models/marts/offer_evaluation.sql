@@ -37,10 +37,10 @@ product_transitions as (
 
 ),
 
-purchase_lines as (
+account_products as (
 
-    select * from order_lines
-    where line_kind = 'purchase'
+    select * from {{ ref('int_account_products') }}
+    where purchase_days > 0
 
 ),
 
@@ -48,13 +48,13 @@ repeat_buyers as (
 
     select
         account_id,
-        max(transaction_date) as hidden_day,
-        count(distinct transaction_date) as baskets,
+        max(last_bought) as hidden_day,
+        max(account_baskets) as baskets,
         row_number() over (order by md5(account_id)) as sample_rank
 
-    from purchase_lines
+    from account_products
     group by account_id
-    having count(distinct transaction_date) >= 2
+    having max(account_baskets) >= 2
 
 ),
 
@@ -278,10 +278,17 @@ wanted as (
 
 ),
 
+-- what the evaluated buyers bought before their hidden basket
+products_before_last as (
+
+    {{ account_products('lines_before_last') }}
+
+),
+
 candidates as (
 
     {{ offer_candidates(
-        'lines_before_last', 'pairs_before_last', 'transitions_before_last',
+        'products_before_last', 'pairs_before_last', 'transitions_before_last',
         'no_segments', 'wanted', 'offer_settings'
     ) }}
 
@@ -293,9 +300,9 @@ product_buyers as (
 
     select
         sku,
-        count(distinct account_id) as buyers
+        count(*) as buyers
 
-    from purchase_lines
+    from account_products
     group by sku
 
 ),

@@ -230,10 +230,12 @@ def write_response_night(
         rate = listed_take_rate if is_listed else others_take_rate
         offer = offers.get(account_id)
         others = [sku for sku in OTHER_PRODUCTS if sku != offer]
-        buys_offer = offer is not None and draw.random() < (
+        # the same draws whether or not the person has an offer
+        offer_u, other_index = draw.random(), draw.randrange(len(OTHER_PRODUCTS) - 1)
+        buys_offer = offer is not None and offer_u < (
             offered_take_rate if is_listed else unoffered_take_rate
         )
-        state.product = offer if buys_offer else others[draw.randrange(len(others))]
+        state.product = offer if buys_offer else others[other_index % len(others)]
         if draw.random() < rate and state.take(account_id, campaign):
             responses.taken[account_id] = campaign
     state.write(landing / night.isoformat())
