@@ -154,8 +154,10 @@ PURCHASE_MODEL_NODES = ("int_transactions_summarised_to_accounts", "purchase_mod
 #: BI reads and the offline evaluation
 OFFER_NODES = (
     "int_order_lines_resolved",
+    "int_account_products",
     "int_product_pairs_counted",
     "int_product_transitions_counted",
+    "int_accounts_offered_by_rule",
     "int_accounts_offered",
     "product_affinities",
     "next_product_transitions",
@@ -504,8 +506,8 @@ def offers_table(results: list[dict]) -> str:
     largest = max(results, key=lambda result: result["orders"])
     lines += [
         "",
-        f"Offline evaluation at {largest['orders']:,} orders (`marts.offer_evaluation`: each "
-        "repeat buyer's last purchase day hidden):",
+        f"Offline evaluation at {largest['orders']:,} orders (`marts.offer_evaluation`: the "
+        "last purchase day of a fixed sample of repeat buyers hidden):",
         "",
         "| rule | buyers evaluated | with an offer | hit@1 | baseline hit@1 | hit@3 | "
         "baseline hit@3 |",
