@@ -16,7 +16,7 @@ stepped_accounts as (
         campaign
 
     from {{ ref('int_accounts_stepped') }}
-    -- an offer is for outreach: nobody whom nothing may reach tonight (contact_block)
+    -- an offer is for outreach: none for a person whom something blocks from contact
     where campaign is not null and contact_block is null
 
 ),
