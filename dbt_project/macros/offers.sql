@@ -505,8 +505,9 @@
 
     ),
 
-    -- the ten best sellers of each segment and of first baskets: an account's three
-    -- candidates come from them (fewer only for a person who returned most of them)
+    -- the ten best sellers of each segment and of first baskets, with how many buyers they
+    -- are out of: an account's three candidates come from them (fewer only for a person
+    -- who returned most of them)
     best_sellers_ranked as (
 
         select
@@ -514,12 +515,15 @@
             'segment_best_seller' as offer_rule,
             segment_sellers.sku,
             segment_sellers.buyers,
+            segment_sizes.buyers as total_buyers,
             row_number() over (
                 partition by segment_sellers.segment
                 order by segment_sellers.buyers desc, segment_sellers.sku asc
             ) as seller_rank
 
         from segment_sellers
+        inner join segment_sizes
+            on segment_sellers.segment = segment_sizes.segment
 
         union all
 
@@ -528,15 +532,18 @@
             'first_order_best_seller' as offer_rule,
             first_sellers.sku,
             first_sellers.buyers,
+            first_buyers.buyers as total_buyers,
             row_number() over (
                 order by first_sellers.buyers desc, first_sellers.sku asc
             ) as seller_rank
 
         from first_sellers
+        cross join first_buyers
 
     ),
 
-    best_seller_candidates as (
+    -- a segment's list for its own accounts, the first-basket list for anyone who wants it
+    best_seller_ranked as (
 
         select
             wanted.account_id,
@@ -544,58 +551,22 @@
             ranked_sellers.sku,
             cast(null as varchar) as basis_sku,
             ranked_sellers.buyers as evidence,
-            segment_sizes.buyers as evidence_total,
-            ranked_sellers.buyers as sellers
-
-        from {{ wanted }} as wanted
-        inner join best_sellers_ranked as ranked_sellers
-            on
-                wanted.segment = ranked_sellers.segment
-                and wanted.offer_rule = ranked_sellers.offer_rule
-                and ranked_sellers.seller_rank <= 10
-        inner join segment_sizes
-            on wanted.segment = segment_sizes.segment
-
-        union all
-
-        select
-            wanted.account_id,
-            wanted.offer_rule,
-            ranked_sellers.sku,
-            cast(null as varchar) as basis_sku,
-            ranked_sellers.buyers as evidence,
-            first_buyers.buyers as evidence_total,
-            ranked_sellers.buyers as sellers
+            ranked_sellers.total_buyers as evidence_total,
+            row_number() over (
+                partition by wanted.account_id, wanted.offer_rule
+                order by ranked_sellers.seller_rank
+            ) as candidate_rank
 
         from {{ wanted }} as wanted
         inner join best_sellers_ranked as ranked_sellers
             on
                 wanted.offer_rule = ranked_sellers.offer_rule
+                and (ranked_sellers.segment is null or ranked_sellers.segment = wanted.segment)
                 and ranked_sellers.seller_rank <= 10
-        cross join first_buyers
-        where wanted.offer_rule = 'first_order_best_seller'
-
-    ),
-
-    best_seller_ranked as (
-
-        select
-            best_seller_candidates.account_id,
-            best_seller_candidates.offer_rule,
-            best_seller_candidates.sku,
-            best_seller_candidates.basis_sku,
-            best_seller_candidates.evidence,
-            best_seller_candidates.evidence_total,
-            row_number() over (
-                partition by best_seller_candidates.account_id, best_seller_candidates.offer_rule
-                order by best_seller_candidates.sellers desc, best_seller_candidates.sku asc
-            ) as candidate_rank
-
-        from best_seller_candidates
         left join offer_returned
             on
-                best_seller_candidates.account_id = offer_returned.account_id
-                and best_seller_candidates.sku = offer_returned.sku
+                wanted.account_id = offer_returned.account_id
+                and ranked_sellers.sku = offer_returned.sku
         where offer_returned.sku is null
 
     ),
