@@ -329,6 +329,26 @@ def test_rerunning_the_night_replaces_it_with_identical_results(night_run):
         )
 
 
+def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run):
+    """The intermediate tables rebuilt every night went to the night's scratch database,
+    which is gone once the build passed; every view a reader opens still resolves."""
+    data = night_run["data"]
+    assert not list(data.glob("*.scratch*")) and not list(data.glob(".*.scratch*"))
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
+        kept = connection.execute(
+            "select table_name from duckdb_tables() where schema_name = 'intermediate' "
+            "order by all"
+        ).fetchall()
+        assert kept == [("int_accounts_history",), ("int_orders_deduplicated",)]
+        views = connection.execute(
+            "select schema_name, view_name from duckdb_views() where not internal "
+            "and schema_name in ('staging', 'intermediate', 'marts', 'pump')"
+        ).fetchall()
+        assert len(views) > 10
+        for schema, view in views:
+            connection.execute(f'select * from "{schema}"."{view}" limit 1').fetchall()
+
+
 def test_every_row_read_is_loaded_or_quarantined(night_run):
     with duckdb.connect(str(night_run["data"] / "warehouse.duckdb"), read_only=True) as con:
         audit = con.execute(

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from next_steps.build.warehouse import remove_scratch_database
 from next_steps.config import Settings
 from next_steps.errors import DbtBuildFailed
 
@@ -133,6 +134,9 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
     written = settings.dbt_target_dir / "run_results.json"
     for stale in (kept, written):  # never an earlier night's results as tonight's
         stale.unlink(missing_ok=True)
+    # the tables rebuilt whole every night start from an empty scratch database, never
+    # from one a killed build left
+    remove_scratch_database(settings.warehouse)
     outcome = invoke_dbt(settings.warehouse, dbt_args(settings, night), night)
     if written.exists():
         keep_run_results(written, kept)
@@ -157,5 +161,7 @@ def run_dbt_build(settings: Settings, night: date) -> DbtBuildReport:
             f"dbt build for {night} failed ({len(report.failures)} model(s)/test(s)):\n  {listed}\n"
             f"Run results: {kept}"
         )
+    # nothing after the build reads them; a failed build keeps them for whoever looks
+    remove_scratch_database(settings.warehouse)
     log.info("dbt build for %s passed: %s", night, report.statuses)
     return report

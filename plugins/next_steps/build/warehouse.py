@@ -36,6 +36,19 @@ def connect(warehouse: Path, read_only: bool = False, memory_limit: str | None =
     return connection
 
 
+def scratch_database(warehouse: Path) -> Path:
+    """The night's scratch database beside ``warehouse`` (profiles.yml attaches it as
+    ``scratch``): the intermediate tables dbt rebuilds whole every night."""
+    return warehouse.with_name(warehouse.name + ".scratch")
+
+
+def remove_scratch_database(warehouse: Path) -> None:
+    """Remove the scratch database of ``warehouse`` and its write-ahead log, if any."""
+    scratch = scratch_database(warehouse)
+    for path in (scratch, scratch.with_name(scratch.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
 def start_working_copy(published: Path, working: Path) -> None:
     """Begin a night: a fresh copy of the published warehouse (or none, the first night).
 

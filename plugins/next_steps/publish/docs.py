@@ -176,6 +176,18 @@ def _latest_night(settings: Settings) -> date | None:
     return max(nights, default=None)
 
 
+def _empty_scratch_arguments(docs_arguments: list[str]) -> list[str]:
+    """``dbt run --empty`` of the intermediate tables (macro ``generate_database_name``),
+    with the docs build's project, profile, folders and vars."""
+    return [
+        "run",
+        "--empty",
+        "--select",
+        "path:models/intermediate,config.materialized:table",
+        *docs_arguments[docs_arguments.index("--project-dir") :],
+    ]
+
+
 def build_dbt_docs(settings: Settings, out_dir: Path) -> Path:
     from next_steps.build.dbt_build import invoke_dbt
     from next_steps.errors import NightFailed
@@ -204,6 +216,14 @@ def build_dbt_docs(settings: Settings, out_dir: Path) -> Path:
         ]
         if settings.warehouse.exists():
             shutil.copyfile(settings.warehouse, warehouse)
+            # the tables a night rebuilds whole live in its scratch database, removed
+            # after the build: build them empty (columns, no rows) for the catalog
+            empty = invoke_dbt(warehouse, _empty_scratch_arguments(arguments))
+            if not empty.success:
+                raise NightFailed(
+                    "dbt run --empty of the scratch tables for the docs failed: "
+                    f"{empty.exception or 'see the dbt log'}"
+                )
         else:
             arguments.append("--empty-catalog")
         outcome = invoke_dbt(warehouse, arguments)
