@@ -143,3 +143,29 @@ def test_the_tasks_that_write_the_warehouse_share_one_pool_and_give_the_lease_ba
             else:
                 assert task.pool == "default_pool", f"{dag_id}.{task.task_id}"
                 assert give_back_warehouse not in callbacks, f"{dag_id}.{task.task_id}"
+
+
+def test_every_task_but_the_sensor_is_stopped_when_it_hangs(dag_bag):
+    """A step that hangs fails (and is retried) after NEXT_STEPS_TASK_TIMEOUT_MINUTES
+    instead of holding the warehouse; waiting for another night is bounded by the
+    sensor's own timeout, not this one."""
+    from datetime import timedelta
+
+    for dag_id, dag in dag_bag.dags.items():
+        for task in dag.tasks:
+            if task.task_id == "wait_for_warehouse":
+                assert task.execution_timeout is None
+                assert task.timeout > timedelta(hours=6).total_seconds()
+            else:
+                assert task.execution_timeout == timedelta(minutes=120), f"{dag_id}.{task.task_id}"
+
+
+def test_the_task_timeout_is_a_setting(monkeypatch):
+    from datetime import timedelta
+
+    from next_steps.airflow.dag_defaults import default_args
+
+    monkeypatch.setenv("NEXT_STEPS_TASK_TIMEOUT_MINUTES", "45")
+    assert default_args()["execution_timeout"] == timedelta(minutes=45)
+    monkeypatch.setenv("NEXT_STEPS_TASK_TIMEOUT_MINUTES", "0")
+    assert default_args()["execution_timeout"] is None

@@ -87,6 +87,10 @@ class Settings:
     delivery_url: str = ""
     delivery_conn_id: str = ""
     warehouse_lease_hours: float = 6.0
+    #: a task still running after this long is stopped (and retried like any failure
+    #: that is not bad input), so a step that hangs does not hold the warehouse until its
+    #: lease goes stale; 0: no limit
+    task_timeout_minutes: float = 120.0
     #: task retries after a failure that is not bad input (``make run`` sets 0)
     retries: int = 2
     #: how often ``wait_for_warehouse`` looks whether the warehouse is free
@@ -131,6 +135,9 @@ class Settings:
             delivery_conn_id=env.get("NEXT_STEPS_DELIVERY_CONN_ID", "").strip(),
             warehouse_lease_hours=_number(
                 env, "NEXT_STEPS_WAREHOUSE_LEASE_HOURS", cls.warehouse_lease_hours
+            ),
+            task_timeout_minutes=_number(
+                env, "NEXT_STEPS_TASK_TIMEOUT_MINUTES", cls.task_timeout_minutes
             ),
             retries=int(_number(env, "NEXT_STEPS_RETRIES", cls.retries, whole=True)),
             warehouse_wait_seconds=_number(

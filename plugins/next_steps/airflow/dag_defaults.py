@@ -38,9 +38,17 @@ WAREHOUSE_POOL_DESCRIPTION = "Next steps: one night writes the DuckDB warehouse 
 def default_args() -> dict[str, Any]:
     from next_steps.config import Settings
 
+    settings = Settings.from_env()
     return {
         "owner": "data-engineering",
-        "retries": Settings.from_env().retries,
+        "retries": settings.retries,
+        # a step that hangs (a query waiting on a lock, a stuck destination) fails and is
+        # retried instead of holding its worker and the warehouse until the lease is stale
+        "execution_timeout": (
+            timedelta(minutes=settings.task_timeout_minutes)
+            if settings.task_timeout_minutes > 0
+            else None
+        ),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
@@ -77,6 +85,8 @@ def warehouse_sensor() -> dict[str, Any]:
     return {
         "mode": "poke",
         "poke_interval": settings.warehouse_wait_seconds,
+        # waiting for another night is not hanging: the sensor's own timeout below bounds it
+        "execution_timeout": None,
         "timeout": (settings.warehouse_lease_stale_after + timedelta(minutes=30)).total_seconds(),
     }
 
