@@ -336,8 +336,7 @@ def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run
     assert not list(data.glob("*.scratch*")) and not list(data.glob(".*.scratch*"))
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
         kept = connection.execute(
-            "select table_name from duckdb_tables() where schema_name = 'intermediate' "
-            "order by all"
+            "select table_name from duckdb_tables() where schema_name = 'intermediate' order by all"
         ).fetchall()
         assert kept == [("int_accounts_history",), ("int_orders_deduplicated",)]
         views = connection.execute(
