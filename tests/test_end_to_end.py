@@ -331,7 +331,8 @@ def test_rerunning_the_night_replaces_it_with_identical_results(night_run):
 
 def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run):
     """The intermediate tables rebuilt every night went to the night's scratch database,
-    which is gone once the build passed; every view a reader opens still resolves."""
+    which is gone once the build passed, and no staging table is left behind; every view
+    a reader opens still resolves."""
     data = night_run["data"]
     assert not list(data.glob("*.scratch*")) and not list(data.glob(".*.scratch*"))
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
@@ -339,6 +340,14 @@ def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run
             "select table_name from duckdb_tables() where schema_name = 'intermediate' order by all"
         ).fetchall()
         assert kept == [("int_accounts_history",), ("int_orders_deduplicated",)]
+        # the re-run built purchase_model_fits incrementally: dbt-duckdb's staging table
+        # of a Python model is dropped, not kept one a night
+        assert (
+            connection.execute(
+                "select table_name from duckdb_tables() where table_name like '%dbt_tmp%'"
+            ).fetchall()
+            == []
+        )
         views = connection.execute(
             "select schema_name, view_name from duckdb_views() where not internal "
             "and schema_name in ('staging', 'intermediate', 'marts', 'pump')"
