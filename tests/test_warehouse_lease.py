@@ -97,7 +97,13 @@ def test_the_sensor_pokes_until_its_night_holds_the_warehouse(settings):
 def test_the_sensor_waits_in_poke_mode_out_of_the_pool(monkeypatch):
     monkeypatch.setenv("NEXT_STEPS_WAREHOUSE_WAIT_SECONDS", "10")
     monkeypatch.setenv("NEXT_STEPS_WAREHOUSE_LEASE_HOURS", "2")
-    assert warehouse_sensor() == {"mode": "poke", "poke_interval": 10.0, "timeout": 9000.0}
+    # waiting is bounded by the lease, not by NEXT_STEPS_TASK_TIMEOUT_MINUTES
+    assert warehouse_sensor() == {
+        "mode": "poke",
+        "poke_interval": 10.0,
+        "execution_timeout": None,
+        "timeout": 9000.0,
+    }
 
 
 def _raise(exc):
