@@ -289,8 +289,18 @@
         {%- endfor %}
     from {{ ref('built_nights') }} as nights
     inner join {{ history }} as history
-        on
-            nights.as_of_date >= history.valid_from
-            -- two inequalities, no OR: a range join, not a comparison of every pair
-            and nights.as_of_date < coalesce(history.valid_to, cast('9999-12-31' as date))
+        on {{ valid_on_night('history', 'nights.as_of_date') }}
+{%- endmacro %}
+
+
+{#-
+    The condition that the version `history` (an alias of a `night_history` table) is the
+    one valid on the built night `night`. A reader that needs a few keys on their own
+    nights joins the history by key and this condition, instead of expanding every night
+    built for every key (nights_of_history), which grows with the nights.
+-#}
+{% macro valid_on_night(history, night) -%}
+    {{ night }} >= {{ history }}.valid_from
+    -- two inequalities, no OR: a range join, not a comparison of every pair
+    and {{ night }} < coalesce({{ history }}.valid_to, cast('9999-12-31' as date))
 {%- endmacro %}

@@ -10,9 +10,12 @@
 -#}
 with
 
-outreach_log as (
+-- `not materialized`: read more than once, a CTE would be materialized whole (every night
+-- listed) before a reader's filter on the night could reach it
+listed as not materialized (
 
     select * from {{ ref('outreach_log') }}
+    where outcome = 'listed'
 
 ),
 
@@ -28,51 +31,40 @@ customer_segments as (
 
 ),
 
-accounts_by_night as (
+-- names and addresses as each night's own account snapshot had them: the version of the
+-- account valid on the listed night, found by key (a change history expanded to every
+-- night built would grow with the nights)
+accounts_history as not materialized (
 
-    {{ nights_of_history(
-        ref('int_accounts_history'),
-        ['account_id', 'first_name', 'language', 'country', 'email'],
-    ) }}
-
-),
-
-listed as (
-
-    select * from outreach_log
-    where outcome = 'listed'
+    select * from {{ ref('int_accounts_history') }}
 
 ),
 
--- what the purchase models predict for the people listed on their nights (none on the
--- PostgreSQL target, where customer_predictions has no rows)
+-- the purchase models' scores of the people listed, on their nights, computed for them
+-- only (customer_predictions scores every account of a night; none on the PostgreSQL
+-- target, where customer_predictions has no rows)
 predictions as (
 
+    {% if target.type == 'duckdb' -%}
+    {%- set listed_transactions %}
     select
-        as_of_date,
-        account_id,
-        p_alive,
-        expected_next_purchase_date,
-        predicted_value_365d
+        listed.as_of_date,
+        history.account_id,
+        history.first_transaction_date,
+        history.last_transaction_date,
+        history.repeat_transactions,
+        history.repeat_transaction_value_mean
 
-    from {{ ref('customer_predictions') }}
-    where as_of_date in (select listed.as_of_date from listed)
-
-),
-
--- each listed night's account snapshot (every night has its own export)
-snapshot_accounts as (
-
-    select
-        as_of_date,
-        account_id,
-        first_name,
-        language,
-        country,
-        trim(email) as email
-
-    from accounts_by_night
-    where as_of_date in (select listed.as_of_date from listed)
+    from listed
+    inner join {{ ref('customer_transactions_history') }} as history
+        on
+            listed.account_id = history.account_id
+            and {{ valid_on_night('history', 'listed.as_of_date') }}
+{%- endset %}
+    {{ purchase_model_scores(listed_transactions) }}
+    {%- else -%}
+    select * from {{ ref('customer_predictions') }}
+    {%- endif %}
 
 ),
 
@@ -83,7 +75,7 @@ final as (
         listed.campaign,
         listed.account_id,
         person.first_name,
-        person.email,
+        trim(person.email) as email,
         person.language,
         person.country,
         listed.list_segment as segment,
@@ -117,18 +109,18 @@ final as (
         on
             listed.as_of_date = customer_segments.as_of_date
             and listed.account_id = customer_segments.account_id
-    inner join snapshot_accounts as person
+    inner join accounts_history as person
         on
-            listed.as_of_date = person.as_of_date
-            and listed.account_id = person.account_id
-    left join snapshot_accounts as sponsor
+            listed.account_id = person.account_id
+            and {{ valid_on_night('person', 'listed.as_of_date') }}
+    left join accounts_history as sponsor
         on
-            listed.as_of_date = sponsor.as_of_date
-            and next_steps.sponsor_account_id = sponsor.account_id
-    left join snapshot_accounts as leader
+            next_steps.sponsor_account_id = sponsor.account_id
+            and {{ valid_on_night('sponsor', 'listed.as_of_date') }}
+    left join accounts_history as leader
         on
-            listed.as_of_date = leader.as_of_date
-            and next_steps.nearest_upline_leader_id = leader.account_id
+            next_steps.nearest_upline_leader_id = leader.account_id
+            and {{ valid_on_night('leader', 'listed.as_of_date') }}
     left join predictions
         on
             listed.as_of_date = predictions.as_of_date
