@@ -27,6 +27,27 @@
 
 
 {#-
+    The first day of the month of night D, as a date: segment_migration_monthly recomputes
+    that month and the later ones (journey_transitions recomputes D and later nights).
+-#}
+{% macro first_month_recomputed() -%}
+    cast(date_trunc('month', {{ as_of_date() }}) as date)
+{%- endmacro %}
+
+
+{#-
+    Pre-hook of segment_migration_monthly: on an incremental run, delete the month of D
+    and every later month, which the model then recomputes (a month left without
+    migrations keeps no row).
+-#}
+{% macro delete_months_from_as_of_date() -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }} where as_of_month >= {{ first_month_recomputed() }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     The first night such a model recomputes, as a one-row select of `first_night`: night
     D on an incremental run (the pre-hook above deleted D and later), or the first night
     of `nights_relation` when the table is new, so a new table gets every night.

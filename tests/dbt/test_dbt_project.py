@@ -458,7 +458,8 @@ def test_data_tests_of_models_with_history_check_only_what_the_night_wrote(night
     # that the parse does not depend on the night
     night = "__night__"
     night_filter = re.compile(
-        rf"^(as_of_date >?= {night}|listing_date >= {night} - 90|export_date = {night})"
+        rf"^(as_of_date >?= {night}|listing_date >= {night} - 90|export_date = {night}"
+        rf"|as_of_month >= cast\(date_trunc\('month', {night}\) as date\))"
     )
     tested = set()
     for node in nodes.values():

@@ -122,12 +122,16 @@ def built(tmp_path_factory):
         transitions_after_night_1 = warehouse.query(
             "select * from marts.journey_transitions order by all"
         )
+        migrations_after_night_1 = warehouse.query(
+            "select * from marts.segment_migration_monthly order by all"
+        )
         warehouse.build(NIGHT_2)
         yield {
             "warehouse": warehouse,
             "first_build": first_build,
             "transitions_before_night_1": transitions_before_night_1,
             "transitions_after_night_1": transitions_after_night_1,
+            "migrations_after_night_1": migrations_after_night_1,
         }
 
 
@@ -286,6 +290,9 @@ def test_segment_migration_counts_the_moves_per_month(built):
         (date(2024, 7, 1), "1", "2-3", 1, 1),
         (date(2024, 7, 1), "no_purchase", "1", 1, 1),
     ]
+    # building June's night after July's recomputed July's transitions, and with them
+    # July's migrations (the months from the night built on); July again changed nothing
+    assert built["migrations_after_night_1"] == rows
 
 
 def test_every_new_mart_keeps_both_nights(built):

@@ -1,12 +1,22 @@
--- Rebuilt every night from the whole transition history (a table, not incremental):
--- it always agrees with journey_transitions.
-{{ config(materialized='table') }}
+{#-
+    Segment migrations per month. Building night D recomputes journey_transitions from D
+    on, so this recomputes the month of D and every later month already built (pre-hook
+    delete_months_from_as_of_date) from the transitions of those months only: it always
+    agrees with journey_transitions, and a night does not read the months before.
+-#}
+{{ config(
+    unique_key='as_of_month',
+    pre_hook="{{ delete_months_from_as_of_date() }}",
+) }}
 
 with
 
 transitions as (
 
     select * from {{ ref('journey_transitions') }}
+    {%- if is_incremental() %}
+    where as_of_date >= {{ first_month_recomputed() }}
+    {%- endif %}
 
 ),
 
