@@ -10,7 +10,8 @@
     included, are the model `built_nights` (a model using this materialization declares
     `-- depends_on: {{ ref('built_nights') }}`). A night costs in proportion to the keys,
     never to the nights before it: only the versions that touch night D or the next night
-    built after it are rewritten.
+    built after it are rewritten, and only for the keys whose row on D is not the one
+    their version valid on D already holds.
 
     Building D replaces what an earlier build said about D: re-runs, nights built out of
     order and backfills give the same table as building the nights in order (versions
@@ -182,12 +183,40 @@
     create temporary table {{ prefix }}_next_night as
     select min(as_of_date) as next_night from {{ nights }} where as_of_date > {{ d }};
 
-    -- the versions that touch D or the next night: on D, ending at D, starting next night
+    -- the keys whose row tonight differs from their version valid on D, or that only one
+    -- of the two has: the versions of every other key stay as they are (their pieces
+    -- would merge back into the same versions), so a night rewrites the keys that
+    -- changed, not every key
+    drop table if exists {{ prefix }}_changed;
+    create temporary table {{ prefix }}_changed as
+    select
+        {%- for key in keys %}
+        coalesce(tonight.{{ key }}, valid_on_d.{{ key }}) as {{ key }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ rows }} as tonight
+    full outer join (
+        select * from {{ history }}
+        where valid_from <= {{ d }} and (valid_to is null or valid_to > {{ d }})
+    ) as valid_on_d
+        on
+            {%- for key in keys %}
+            {{ 'and ' if not loop.first }}tonight.{{ key }} = valid_on_d.{{ key }}
+            {%- endfor %}
+    where
+        tonight.{{ keys[0] }} is null
+        or valid_on_d.{{ keys[0] }} is null
+        {%- for column in columns if column.strip('"') not in keys %}
+        or tonight.{{ column }} is distinct from valid_on_d.{{ column }}
+        {%- endfor %};
+
+    -- their versions that touch D or the next night: on D, ending at D, starting next night
     drop table if exists {{ prefix }}_touched;
     create temporary table {{ prefix }}_touched as
-    select * from {{ history }} where {{ touches }};
+    select * from {{ history }} as history_rows
+    where ({{ touches }}) and {{ _is_changed_key(prefix, keys, 'history_rows') }};
 
-    delete from {{ history }} where {{ touches }};
+    delete from {{ history }} as history_rows
+    where ({{ touches }}) and {{ _is_changed_key(prefix, keys, 'history_rows') }};
 
     insert into {{ history }} ({{ columns | join(', ') }}, valid_from, valid_to)
     with
@@ -213,7 +242,8 @@
 
         -- tonight, up to the next night
         select {{ d }} as piece_start, {{ next_night }} as piece_end, {{ columns | join(', ') }}
-        from {{ rows }}
+        from {{ rows }} as tonight
+        where {{ _is_changed_key(prefix, keys, 'tonight') }}
 
     ),
 
@@ -272,6 +302,18 @@
             and numbered.{{ key }} = spans.{{ key }}
             {%- endfor %}
     where numbered.starts_version = 1
+{%- endmacro %}
+
+
+{#- The row of `relation` has a key of `<prefix>_changed`. -#}
+{% macro _is_changed_key(prefix, keys, relation) -%}
+    exists (
+        select 1 from {{ prefix }}_changed as changed
+        where
+            {%- for key in keys %}
+            {{ 'and ' if not loop.first }}changed.{{ key }} = {{ relation }}.{{ key }}
+            {%- endfor %}
+    )
 {%- endmacro %}
 
 

@@ -123,6 +123,36 @@ def test_any_order_reruns_and_corrections_give_the_versions_of_building_in_order
     assert _history(warehouse.path) == _expected(rows, built)
 
 
+def test_a_night_rewrites_the_versions_of_the_keys_that_changed_only(tmp_path):
+    # Night 2 changes K0's row and drops K1. The other keys' versions are left where they
+    # are: a rewritten row would go to the end of the table, after the rows kept (a scan
+    # keeps the insertion order), so a night writes in proportion to what changed, not
+    # to every key (a warehouse's histories hold 100k accounts; a few thousand change).
+    warehouse = _project(tmp_path)
+    first, second = NIGHTS[0], NIGHTS[1]
+    rows = {first: dict.fromkeys(KEYS, ("a", 1))}
+    rows[second] = {**rows[first], "K0": ("b", 1)}
+    del rows[second]["K1"]
+    _load(warehouse.path, rows)
+
+    def keys_in_table_order() -> list[str]:
+        with duckdb.connect(str(warehouse.path), read_only=True) as connection:
+            connection.execute("set threads = 1")
+            return [key for (key,) in connection.execute("select k from main.history").fetchall()]
+
+    assert warehouse.dbt("build", as_of_date=first.isoformat()).success
+    kept = [key for key in keys_in_table_order() if key not in ("K0", "K1")]
+    assert warehouse.dbt("build", as_of_date=second.isoformat()).success
+    assert _history(warehouse.path) == _expected(rows, {first, second})
+    after = keys_in_table_order()
+    # K0: the version up to night 2 and the one from it; K1: its version up to night 2
+    assert after[: len(kept)] == kept
+    assert sorted(after[len(kept) :]) == ["K0", "K0", "K1"]
+    # a re-run of night 2 moves nothing
+    assert warehouse.dbt("build", as_of_date=second.isoformat()).success
+    assert keys_in_table_order() == after
+
+
 def test_a_column_change_fails_with_what_to_do_instead_of_losing_the_history(tmp_path):
     warehouse = _project(tmp_path)
     _load(warehouse.path, _night_rows(1))
