@@ -209,6 +209,22 @@
         or tonight.{{ column }} is distinct from valid_on_d.{{ column }}
         {%- endfor %};
 
+    {%- if _is_new_latest_night(history, nights, d) %}
+
+    -- D is later than every night built and every date of a version (tonight's build of
+    -- the latest night, the usual case): a changed key's open version ends at D and its
+    -- row tonight starts a new one. An update, not a delete and an insert: a deleted row
+    -- stays in the file until its row group is rewritten.
+    update {{ history }} as history_rows
+    set valid_to = {{ d }}
+    where valid_to is null and {{ _is_changed_key(prefix, keys, 'history_rows') }};
+
+    insert into {{ history }} ({{ columns | join(', ') }}, valid_from, valid_to)
+    select {{ columns | join(', ') }}, {{ d }}, cast(null as date)
+    from {{ rows }} as tonight
+    where {{ _is_changed_key(prefix, keys, 'tonight') }}
+    {%- else %}
+
     -- their versions that touch D or the next night: on D, ending at D, starting next night
     drop table if exists {{ prefix }}_touched;
     create temporary table {{ prefix }}_touched as
@@ -302,6 +318,24 @@
             and numbered.{{ key }} = spans.{{ key }}
             {%- endfor %}
     where numbered.starts_version = 1
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- True when no night built is later than D and no version starts or ends on D or
+    later: building D then only closes and opens versions. -#}
+{% macro _is_new_latest_night(history, nights, d) -%}
+    {%- if not execute -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            not exists (select 1 from {{ nights }} where as_of_date > {{ d }})
+            and not exists (
+                select 1 from {{ history }} where valid_from >= {{ d }} or valid_to >= {{ d }}
+            )
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0]) -}}
 {%- endmacro %}
 
 
@@ -342,7 +376,6 @@
     built for every key (nights_of_history), which grows with the nights.
 -#}
 {% macro valid_on_night(history, night) -%}
-    {{ night }} >= {{ history }}.valid_from
-    -- two inequalities, no OR: a range join, not a comparison of every pair
-    and {{ night }} < coalesce({{ history }}.valid_to, cast('9999-12-31' as date))
+    {#- two inequalities, no OR: a range join, not a comparison of every pair -#}
+    {{ night }} >= {{ history }}.valid_from and {{ night }} < coalesce({{ history }}.valid_to, cast('9999-12-31' as date))
 {%- endmacro %}

@@ -8,6 +8,25 @@
     are written again when their lists changed), whichever night dbt built last.
     Contact details come from each night's own account snapshot.
 -#}
+{% if target.type == 'duckdb' -%}
+{#- the purchase models' inputs of the people listed, on their nights -#}
+{%- set listed_transactions %}
+    select
+        listed.as_of_date,
+        history.account_id,
+        history.first_transaction_date,
+        history.last_transaction_date,
+        history.repeat_transactions,
+        history.repeat_transaction_value_mean
+
+    from listed
+    inner join {{ ref('customer_transactions_history') }} as history
+        on
+            listed.account_id = history.account_id
+            and {{ valid_on_night('history', 'listed.as_of_date') }}
+{%- endset %}
+{%- endif %}
+
 with
 
 -- `not materialized`: read more than once, a CTE would be materialized whole (every night
@@ -46,21 +65,6 @@ accounts_history as not materialized (
 predictions as (
 
     {% if target.type == 'duckdb' -%}
-    {%- set listed_transactions %}
-    select
-        listed.as_of_date,
-        history.account_id,
-        history.first_transaction_date,
-        history.last_transaction_date,
-        history.repeat_transactions,
-        history.repeat_transaction_value_mean
-
-    from listed
-    inner join {{ ref('customer_transactions_history') }} as history
-        on
-            listed.account_id = history.account_id
-            and {{ valid_on_night('history', 'listed.as_of_date') }}
-{%- endset %}
     {{ purchase_model_scores(listed_transactions) }}
     {%- else -%}
     select * from {{ ref('customer_predictions') }}
