@@ -3,7 +3,6 @@ night with a message that names every model and test that did not pass."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from next_steps import nightly
+from next_steps.build.dbt_build import read_run_results
 from next_steps.config import Settings
 from next_steps.errors import DbtBuildFailed
 
@@ -39,9 +39,10 @@ def test_build_keeps_run_results_per_night(loaded_night):
     statuses = nightly.build_models(NIGHT, loaded_night)
     assert statuses.get("success", 0) + statuses.get("pass", 0) > 50
     night_dbt = loaded_night.run_folder(NIGHT) / "dbt"
-    results = json.loads((night_dbt / "run_results.json").read_text())
-    # the night keeps its results and log; dbt's target folder is one for all nights
-    assert sorted(path.name for path in night_dbt.iterdir()) == ["dbt.log", "run_results.json"]
+    results = read_run_results(night_dbt / "run_results.json.gz")
+    # the night keeps its results (gzipped) and log; dbt's target folder is one for all
+    # nights
+    assert sorted(path.name for path in night_dbt.iterdir()) == ["dbt.log", "run_results.json.gz"]
     assert (loaded_night.dbt_target_dir / "manifest.json").exists()
     # without the compiled SQL, which the shared target folder has
     assert not any("compiled_code" in result for result in results["results"])

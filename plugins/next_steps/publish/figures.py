@@ -8,13 +8,12 @@ never count differently.
 from __future__ import annotations
 
 import calendar
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from next_steps.build.dbt_build import run_results_path
+from next_steps.build.dbt_build import read_run_results, run_results_path
 from next_steps.config import Settings
 from next_steps.publish.timings import read_timings
 
@@ -270,7 +269,7 @@ def _dbt_results(path: Path) -> dict[str, int]:
     if not path.exists():
         return {}
     counts: dict[str, int] = {}
-    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+    for result in read_run_results(path)["results"]:
         if result["unique_id"].startswith("test."):
             counts[result["status"]] = counts.get(result["status"], 0) + 1
     return counts
