@@ -37,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 
+from next_steps.build.dbt_build import read_run_results
+
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT = date(2025, 6, 30)
 NEXT_NIGHT = NIGHT + timedelta(days=1)
@@ -168,11 +170,9 @@ OFFER_NODES = (
 def node_seconds(
     data: Path, night: date, models: tuple[str, ...], tested: tuple[str, ...]
 ) -> dict[str, float]:
-    """Execution seconds of ``models`` in a night's dbt build (``run_results.json``), and
+    """Execution seconds of ``models`` in a night's dbt build (its run results), and
     of the data tests on any of ``tested`` summed as ``tests``."""
-    results = json.loads(
-        (data / "runs" / night.isoformat() / "dbt" / "run_results.json").read_text()
-    )
+    results = read_run_results(data / "runs" / night.isoformat() / "dbt" / "run_results.json.gz")
     seconds: dict[str, float] = {}
     for node in results["results"]:
         kind, _, name = node["unique_id"].split(".", 2)
@@ -199,7 +199,7 @@ def offer_cost(data: Path, night: date = NIGHT) -> dict:
 
 
 def purchase_model_cost(data: Path, night: date = NIGHT) -> dict:
-    """Node seconds of the purchase models in a night's dbt run (``run_results.json``),
+    """Node seconds of the purchase models in a night's dbt run (its run results),
     and how many accounts they fitted and scored."""
     seconds = node_seconds(
         data, night, PURCHASE_MODEL_NODES, ("customer_predictions", "purchase_model_fits")

@@ -38,7 +38,7 @@ fix or re-deliver the export, then clear the whole run (a corrected export repla
 night). Nothing is published before `publish_night`: until then BI tools keep reading
 the last good night and the outreach folder of the night does not appear (or keeps its
 previous run), whichever step failed, a full disk included. A failed dbt test
-names the model and test; its details are in `runs/D/dbt/run_results.json`. If
+names the model and test; its details are in `runs/D/dbt/run_results.json.gz`. If
 `validate_export` says Great Expectations and the SQL row checks disagree, the
 translation in `next_steps/ingest/row_rules.py` has a bug (not the export): it names the line
 and rule; fix the code, then clear the run. Rows that
