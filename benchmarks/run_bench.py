@@ -223,9 +223,12 @@ def pipeline_summary(data: Path) -> list[tuple]:
     return [(s, a, o, Decimal(str(r))) for s, a, o, r in rows]
 
 
-def generate(data: Path, orders: int, first: date = NIGHT, nights: int = 2) -> float:
+def generate(
+    data: Path, orders: int, first: date = NIGHT, nights: int = 2, steady: bool = False
+) -> float:
     """The generator's history of ``orders`` orders on night ``first`` and the delta
-    nights after it, into ``data/landing``; returns the seconds it took."""
+    nights after it, into ``data/landing`` (``steady``: the generator's ``--steady``);
+    returns the seconds it took."""
     started = time.perf_counter()
     subprocess.run(
         [
@@ -242,6 +245,7 @@ def generate(data: Path, orders: int, first: date = NIGHT, nights: int = 2) -> f
             "42",
             "--nights",
             str(nights),
+            *(["--steady"] if steady else []),
         ],
         check=True,
         stdout=subprocess.DEVNULL,

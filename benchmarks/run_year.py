@@ -2,7 +2,9 @@
 
 The generator writes a history of ``--orders`` orders (about one account per ten orders)
 and then ``--nights`` - 1 daily delta exports (that day's new and changed orders, new
-accounts, accounts changing type, status, opt-in and autoship). Every night then runs
+accounts, accounts changing type, status, opt-in and autoship), with ``--steady``: the
+active customers and autoships are held at night 1's count (as many lapse as enrol), so
+every night's delta is about the same size and only the history grows. Every night runs
 whole, one process each (``nightly.run_night``, every step of the DAG in order), and the
 bench records its wall time and peak memory, the warehouse file's size and everything on
 disk a night keeps (the data folder without the landing exports). The bare-DuckDB floor
@@ -101,7 +103,7 @@ def run_year(workdir: Path, nights: int, orders: int, resume: bool = False) -> d
         log.unlink(missing_ok=True)
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"generating {nights} nights on {orders:,} orders ...", file=sys.stderr, flush=True)
-        generate(data, orders, FIRST, nights)
+        generate(data, orders, FIRST, nights, steady=True)
         plan.write_text(json.dumps(wanted), encoding="utf-8")
         rows = []
     if len(rows) < nights:

@@ -590,6 +590,33 @@ def test_nights_are_deterministic(nights: dict, tmp_path: Path) -> None:
             ).read_bytes()
 
 
+def test_steady_nights_hold_the_active_and_autoship_accounts(tmp_path: Path) -> None:
+    """--steady (the year bench): as many active accounts lapse as enrol, so every night
+    has as many as night 1, and never more on autoship; without it both grow."""
+    days = [EXPORT_DATE + timedelta(days=i) for i in range(0, 31, 10)]
+
+    def counts(landing: Path) -> list[tuple[int, int, int]]:
+        rows = []
+        for day in days:
+            accounts = pd.read_csv(landing / day.isoformat() / "accounts.csv", dtype=str)
+            active = accounts["status"] == "active"
+            autoship = active & (accounts["autoship_active"] == "true")
+            rows.append((len(accounts), int(active.sum()), int(autoship.sum())))
+        return rows
+
+    generate_nights(
+        tmp_path / "steady", EXPORT_DATE, nights=31, orders=20_000, seed=11, steady=True
+    )
+    generate_nights(tmp_path / "growing", EXPORT_DATE, nights=31, orders=20_000, seed=11)
+    steady, growing = counts(tmp_path / "steady"), counts(tmp_path / "growing")
+    assert steady[0] == growing[0]  # night 1 is the same history
+    assert [n for n, _, _ in steady] == [n for n, _, _ in growing]  # the same enrolments
+    assert steady[-1][0] > steady[0][0] + 20
+    assert all(active == steady[0][1] for _, active, _ in steady)
+    assert all(autoship <= steady[0][2] for _, _, autoship in steady)
+    assert growing[-1][1] > growing[0][1] + 20 and growing[-1][2] > growing[0][2]
+
+
 # --- command line -----------------------------------------------------------------------
 
 

@@ -91,6 +91,7 @@ from next_steps.sample.parameters import (
     _NIGHT_COUNTS,
     _NIGHT_DETAIL,
     _NIGHT_ENROL,
+    _NIGHT_LAPSE,
     _NIGHT_LATE,
     _NIGHT_ORDERS,
     _PROFILE,
@@ -316,6 +317,35 @@ def _night_changes(rng: np.random.Generator, state: _State, day: int) -> None:
     a["rank"][i[(a["atype"][i] == DISTRIBUTOR) & (a["rank"][i] < len(RANK_P) - 1)]] += 1
 
 
+def _steady_counts(arrays: dict[str, np.ndarray], size: int) -> tuple[int, int]:
+    """Active accounts, and active accounts on autoship, among the first ``size``."""
+    active = arrays["status"][:size] == ACTIVE
+    return int(active.sum()), int((active & arrays["autoship"][:size]).sum())
+
+
+def _hold_steady(
+    rng: np.random.Generator, state: _State, newcomers: _Accounts, held: tuple[int, int]
+) -> None:
+    """After the day's changes, before its enrolments join: active accounts drawn at
+    random lapse (become inactive, autoship off) until with the newcomers there are as
+    many active accounts as ``held`` says, and autoships drawn at random stop while more
+    run than it says (autoship otherwise grows: more switch it on than off)."""
+    a = state.arrays
+    newcomers_held = _steady_counts(
+        {"status": newcomers.status, "autoship": newcomers.autoship}, len(newcomers)
+    )
+    active_now = _steady_counts(a, state.size)[0]
+    excess = active_now + newcomers_held[0] - held[0]
+    if excess > 0:
+        i = rng.choice(np.flatnonzero(a["status"][: state.size] == ACTIVE), excess, replace=False)
+        a["status"][i] = INACTIVE
+        a["autoship"][i] = False
+    autoship = np.flatnonzero((a["status"][: state.size] == ACTIVE) & a["autoship"][: state.size])
+    excess = len(autoship) + newcomers_held[1] - held[1]
+    if excess > 0:
+        a["autoship"][rng.choice(autoship, excess, replace=False)] = False
+
+
 def _orders_today(
     rng: np.random.Generator, acc: _Accounts, rate: float, day: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -455,6 +485,7 @@ def generate_nights(
     accounts: int | None = None,
     gzip: bool = False,
     *,
+    steady: bool = False,
     progress: ProgressFn | None = None,
 ) -> list[dict]:
     """Write ``nights`` export nights from ``first_date`` on; return one stats dict each.
@@ -464,6 +495,12 @@ def generate_nights(
     a delta: a full accounts snapshot with that day's changes and new enrolments, and
     only the orders created or changed that day. Memory grows with the number of
     accounts (a few bytes each), not with the number of orders.
+
+    ``steady``: the company stops growing. Every delta night as many active accounts
+    lapse (become inactive) as enrol, and no more run autoship than on the first night,
+    so the day's orders stay about as many as on the first night (the year bench: a
+    night's cost against the history, at the same size of daily delta). Without it the
+    night's changes and enrolments are the same, and nothing else lapses.
     """
     if nights < 1:
         raise ValueError(f"nights must be >= 1, got {nights}")
@@ -484,10 +521,13 @@ def generate_nights(
     )
     results = [stats.as_dict()]
     enrolled: list[_Accounts] = []  # accounts enrolled on the delta nights so far
+    held = _steady_counts(state.arrays, state.size)  # steady: the first night's counts
     for night in range(1, nights):
         day = first_day + night
         _night_changes(_rng(seed, _NIGHT, night), state, day)
         newcomers = _new_enrolments(plan, night, day, state.size + 1, tree)
+        if steady:
+            _hold_steady(_rng(seed, _NIGHT_LAPSE, night), state, newcomers, held)
         state.store(newcomers)
         label = _as_date(day).isoformat()
         out = _Night(plan, night, day, landing / label, gzip, state, late, next_no)
@@ -542,7 +582,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m next_steps.sample
         prog=prog,
         # one line, not argparse's wrapped one: it heads every error message
         usage="%(prog)s --landing DIR --date YYYY-MM-DD --orders N [--seed N] [--accounts N]"
-        " [--gzip] [--nights N]",
+        " [--gzip] [--nights N] [--steady]",
         description="Write a deterministic sample export (accounts, orders, order lines) "
         "into <landing>/<date>/, with _SUCCESS written last.",
     )
@@ -573,6 +613,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m next_steps.sample
         metavar="N",
         help="export nights: the first full, the next ones deltas (default 1)",
     )
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="delta nights: as many active accounts lapse as enrol (a company that "
+        "stopped growing: the same size of daily delta every night)",
+    )
     args = parser.parse_args(argv)
     progress = _stderr_progress() if args.orders >= 200_000 else None
     try:
@@ -584,6 +630,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m next_steps.sample
             args.seed,
             args.accounts,
             args.gzip,
+            steady=args.steady,
             progress=progress,
         )
     except ValueError as exc:

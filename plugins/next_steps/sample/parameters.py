@@ -216,6 +216,7 @@ NIGHT_CHANGES = {
     _NIGHT_DETAIL,
     _NIGHT_LATE,
     _NIGHT_CHANGED,
-) = range(1, 13)
+    _NIGHT_LAPSE,
+) = range(1, 14)
 
 ProgressFn = Callable[[str, float], None]
