@@ -38,15 +38,18 @@ listed as not materialized (
 
 ),
 
-next_steps as (
+-- the step and the segment of the people listed, on their nights: their versions found
+-- by key in the change histories (the views next_steps and customer_segments expand
+-- every account of a night from the whole history, which grows with the nights)
+next_steps as not materialized (
 
-    select * from {{ ref('next_steps') }}
+    select * from {{ ref('next_steps_history') }}
 
 ),
 
-customer_segments as (
+customer_segments as not materialized (
 
-    select * from {{ ref('customer_segments') }}
+    select * from {{ ref('customer_segments_history') }}
 
 ),
 
@@ -107,12 +110,12 @@ final as (
     from listed
     inner join next_steps
         on
-            listed.as_of_date = next_steps.as_of_date
-            and listed.account_id = next_steps.account_id
+            listed.account_id = next_steps.account_id
+            and {{ valid_on_night('next_steps', 'listed.as_of_date') }}
     inner join customer_segments
         on
-            listed.as_of_date = customer_segments.as_of_date
-            and listed.account_id = customer_segments.account_id
+            listed.account_id = customer_segments.account_id
+            and {{ valid_on_night('customer_segments', 'listed.as_of_date') }}
     inner join accounts_history as person
         on
             listed.account_id = person.account_id
