@@ -230,6 +230,32 @@ def test_a_resumed_year_reads_each_night_against_the_floor_of_its_part(tmp_path)
     )
 
 
+def test_a_floor_timed_before_every_night_reads_each_night_against_its_own():
+    import run_year
+
+    def row(n: int, seconds: float, floor: float) -> dict:
+        return {
+            "night": n,
+            "seconds": seconds,
+            "cpu_seconds": seconds,
+            "floor": floor,
+            "floor_timed": "night",
+            "peak_mib": 500.0,
+            "warehouse_bytes": 2**20,
+            "kept_bytes": 2**20,
+        }
+
+    # the machine slows down by half and recovers: in floors, the last nights cost 1.2 x
+    seconds = [20, 10, 10, 15, 15, 12, 12, 18, 18]
+    floors = [1.0, 1.0, 1.0, 1.5, 1.5, 1.0, 1.0, 1.5, 1.5]
+    rows = [row(n, s, f) for n, (s, f) in enumerate(zip(seconds, floors), start=1)]
+    report = run_year.report({"orders": 1000, "nights": 9, "rows": rows})
+    assert "the bare-DuckDB floor timed before every night, 1.00-1.50 s" in report
+    # nights 2-5 against 6-9: medians 10 -> 12 floors
+    assert "1.20 x in multiples of each night's floor (10.0 -> 12.0)" in report
+    assert "1.20 x in wall time (12.5 -> 15.0 s)" in report
+
+
 def test_the_year_bench_needs_its_workdir_to_resume(capsys):
     import run_year
 
