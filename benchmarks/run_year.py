@@ -8,15 +8,14 @@ every night's delta is about the same size and only the history grows. Every nig
 whole, one process each (``nightly.run_night``, every step of the DAG in order), and the
 bench records its wall time and peak memory, the warehouse file's size and everything on
 disk a night keeps (the data folder without the landing exports). The bare-DuckDB floor
-(``benchmarks/baselines.py``: one query over night 1's CSV files) is timed in the same
-run, so each night's time can be read as a multiple of it.
+(``benchmarks/baselines.py``: one query over night 1's CSV files) is timed before every
+night, so each night's time can be read as a multiple of its own floor (a machine's speed
+here varies by half within an hour).
 
 Each night's figures are appended to ``<workdir>/nights.jsonl`` as soon as it ends, so a
 run that is stopped keeps what it measured. ``--resume`` (with the same ``--workdir``)
-goes on from the night after the last one logged, on the warehouse the run left; it
-times the floor again first, since a machine's speed varies between days, and each
-night is read against the floor of its own part of the run. A finished log with
-``--resume`` only writes the report.
+goes on from the night after the last one logged, on the warehouse the run left. A
+finished log with ``--resume`` only writes the report.
 
     python benchmarks/run_year.py --nights 365 --orders 1000000 [--write docs/benchmarks.md]
     python benchmarks/run_year.py --nights 365 --orders 1000000 --workdir DIR [--resume]
