@@ -330,18 +330,16 @@ def _hold_steady(
     random lapse (become inactive, autoship off) until with the newcomers there are as
     many active accounts as ``held`` says, and autoships drawn at random stop while more
     run than it says (autoship otherwise grows: more switch it on than off)."""
-    a = state.arrays
-    newcomers_held = _steady_counts(
-        {"status": newcomers.status, "autoship": newcomers.autoship}, len(newcomers)
-    )
-    active_now = _steady_counts(a, state.size)[0]
-    excess = active_now + newcomers_held[0] - held[0]
+    a, size = state.arrays, state.size
+    new_active, new_autoship = _steady_counts(vars(newcomers), len(newcomers))
+    active = np.flatnonzero(a["status"][:size] == ACTIVE)
+    excess = len(active) + new_active - held[0]
     if excess > 0:
-        i = rng.choice(np.flatnonzero(a["status"][: state.size] == ACTIVE), excess, replace=False)
+        i = rng.choice(active, excess, replace=False)
         a["status"][i] = INACTIVE
         a["autoship"][i] = False
-    autoship = np.flatnonzero((a["status"][: state.size] == ACTIVE) & a["autoship"][: state.size])
-    excess = len(autoship) + newcomers_held[1] - held[1]
+    autoship = np.flatnonzero((a["status"][:size] == ACTIVE) & a["autoship"][:size])
+    excess = len(autoship) + new_autoship - held[1]
     if excess > 0:
         a["autoship"][rng.choice(autoship, excess, replace=False)] = False
 
