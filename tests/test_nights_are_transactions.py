@@ -1,6 +1,7 @@
 """Nights are transactions: running nights out of order or again gives the same result,
-a run killed with SIGKILL leaves nothing half-written in sight, and BI readers are never
-locked out of the warehouse nor shown half a night."""
+on a byte copy of the warehouse or a compacted one, a run killed with SIGKILL leaves
+nothing half-written in sight, and BI readers are never locked out of the warehouse nor
+shown half a night."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -144,6 +146,22 @@ def test_nights_run_out_of_order_and_again_give_the_same_result(
     for night in (SECOND, FIRST, SECOND, FIRST):  # backwards, then a backfill of both
         nightly.run_night(night, "run", settings)
     assert _state(settings) == in_order
+
+
+def test_nights_built_on_a_compacted_copy_give_the_same_result(tmp_path_factory, landing, in_order):
+    # compact whenever the file is at least its size after the last compaction (or the
+    # first copy): the re-run of the second night builds on a compacted copy
+    settings = replace(_data_dir(tmp_path_factory, landing, "compacted"), warehouse_compact_at=1.0)
+    for night in (FIRST, SECOND, SECOND):
+        nightly.run_night(night, "run", settings)
+    assert _state(settings) == in_order
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        copies = connection.execute(
+            "select as_of_date, compacted, working_bytes < published_bytes "
+            "from ops.warehouse_copies order by copied_at"
+        ).fetchall()
+    # the first night had nothing to copy; the second's first copy is the reference
+    assert copies == [(SECOND, False, False), (SECOND, True, True)]
 
 
 def test_a_run_killed_during_dbt_build_leaves_the_published_night_and_reruns_cleanly(

@@ -97,6 +97,9 @@ class Settings:
     warehouse_wait_seconds: float = 30.0
     #: night folders (outreach, quarantine, runs) older than this are removed; 0 keeps all
     keep_days: int = 90
+    #: ``load_warehouse`` compacts the working copy once the published file is this many
+    #: times its size after the last compaction (``next_steps.build.warehouse``); 0: never
+    warehouse_compact_at: float = 1.2
     #: fit the purchase models (the dbt var ``purchase_models``, whose default is the
     #: default here); off: the steps follow the rules alone, as on a night with too little
     #: data
@@ -145,6 +148,9 @@ class Settings:
             )
             or cls.warehouse_wait_seconds,
             keep_days=int(_number(env, "NEXT_STEPS_KEEP_DAYS", cls.keep_days, whole=True)),
+            warehouse_compact_at=_number(
+                env, "NEXT_STEPS_WAREHOUSE_COMPACT_AT", cls.warehouse_compact_at
+            ),
             purchase_models=_switch(
                 env,
                 "NEXT_STEPS_PURCHASE_MODELS",

@@ -151,7 +151,19 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     settings = settings or Settings.from_env()
     warehouse_lease.take(settings.warehouse_lease, night, settings.warehouse_lease_stale_after)
     rates = settings.dbt_project_dir / "seeds" / "currency_rates.csv"
-    warehouse.start_working_copy(settings.warehouse, settings.working_warehouse)
+    copy = warehouse.start_working_copy(
+        settings.warehouse,
+        settings.working_warehouse,
+        compact_at=settings.warehouse_compact_at,
+        memory_limit=settings.duckdb_memory_limit,
+    )
+    if copy is not None and copy.compacted:
+        log.info(
+            "Working copy compacted: %.1f MiB -> %.1f MiB in %.1f s",
+            copy.published_bytes / 2**20,
+            copy.working_bytes / 2**20,
+            copy.seconds,
+        )
     loads: dict[str, load.FileLoad] = {}
     connection = warehouse.connect(
         settings.working_warehouse, memory_limit=settings.duckdb_memory_limit
@@ -159,6 +171,8 @@ def load_export(night: date, settings: Settings | None = None) -> dict[str, Any]
     try:
         schema.ensure_schema(connection)
         connection.execute("begin transaction")
+        if copy is not None:
+            warehouse.record_working_copy(connection, night, copy)
         load.prepare_reference_tables(connection, night, rates)
         for spec in EXPORT_FILES:
             staged = _staged_path(settings, night, spec.name)

@@ -5,12 +5,24 @@ A night never writes the file BI tools read.  ``load_warehouse`` starts a workin
 renames it over the published file (:func:`publish_working_copy`): readers see the
 previous night or the new one, never half a night.  Which night may hold the working
 copy is :mod:`next_steps.build.warehouse_lease`'s business.
+
+The working copy is a byte copy of the published file, or, once the file has grown to
+``compact_at`` times its size after its last compaction, a compacted one: DuckDB's
+``COPY FROM DATABASE`` into a new file, the way DuckDB's manual reclaims space. A DuckDB
+file keeps the blocks of every row group a checkpoint rewrote (the histories' and logs'
+last row groups, every night) partly or wholly unused, and reuses them only in part: on
+the bench's 100k-order year, 29.3 MiB after 30 nights held 17.5 MiB of data. Every copy
+is recorded in ``ops.warehouse_copies`` (in the working copy, so a night that fails leaves
+no record of a copy it threw away).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from next_steps.private_files import FILE_MODE
@@ -49,18 +61,113 @@ def remove_scratch_database(warehouse: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def start_working_copy(published: Path, working: Path) -> None:
-    """Begin a night: a fresh copy of the published warehouse (or none, the first night).
+@dataclass(frozen=True)
+class WorkingCopy:
+    """How a night's working copy was made (a row of ``ops.warehouse_copies``)."""
 
+    published_bytes: int
+    working_bytes: int
+    compacted: bool
+    seconds: float
+
+
+COPIES_TABLE = "ops.warehouse_copies"
+
+
+def start_working_copy(
+    published: Path,
+    working: Path,
+    compact_at: float = 0.0,
+    memory_limit: str | None = None,
+) -> WorkingCopy | None:
+    """Begin a night: a fresh copy of the published warehouse (None: there is none yet,
+    the first night).
+
+    A compacted copy when ``compact_at`` > 0 and the published file is at least
+    ``compact_at`` times the size of the working copy after the last compaction recorded
+    in it (of the first copy recorded, if it was never compacted); a byte copy otherwise.
     A working copy left by a run that was killed is discarded, never continued.
     """
     for stale in (working, working.with_name(working.name + ".wal")):
         stale.unlink(missing_ok=True)
     working.parent.mkdir(parents=True, exist_ok=True)
-    if published.exists():
-        temporary = working.with_name(working.name + ".copying")
+    if not published.exists():
+        return None
+    published_bytes = published.stat().st_size
+    reference = compaction_reference(published) if compact_at > 0 else None
+    compact = reference is not None and published_bytes >= compact_at * reference
+    temporary = working.with_name(working.name + ".copying")
+    temporary.unlink(missing_ok=True)
+    started = time.perf_counter()
+    if compact:
+        compact_copy(published, temporary, memory_limit)
+    else:
         shutil.copyfile(published, temporary)
-        os.replace(temporary, working)
+    os.replace(temporary, working)
+    return WorkingCopy(
+        published_bytes=published_bytes,
+        working_bytes=working.stat().st_size,
+        compacted=compact,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def compaction_reference(published: Path) -> int | None:
+    """The size of the working copy after the last compaction recorded in ``published``
+    (of the first copy recorded, if none was compacted); None when it records none."""
+    import duckdb
+
+    connection = duckdb.connect(str(published), read_only=True)
+    try:
+        recorded = connection.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'ops' and table_name = 'warehouse_copies'"
+        ).fetchone()[0]
+        if not recorded:
+            return None
+        row = connection.execute(
+            f"""
+            select working_bytes from {COPIES_TABLE}
+            order by compacted desc, case when compacted then copied_at end desc, copied_at
+            limit 1
+            """
+        ).fetchone()
+    finally:
+        connection.close()
+    return row[0] if row else None
+
+
+def _sql_string(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def compact_copy(source: Path, target: Path, memory_limit: str | None = None) -> None:
+    """Write ``target``, a new file holding what ``source`` holds (every schema, table,
+    view and row, in the tables' order) without the space ``source`` no longer uses."""
+    import duckdb
+
+    config = {"temp_directory": str(target.with_name(target.name + ".spill"))}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    connection = duckdb.connect(config=config)
+    try:
+        connection.execute(f"attach {_sql_string(source)} as compaction_source (read_only)")
+        connection.execute(f"attach {_sql_string(target)} as compaction_target")
+        connection.execute("copy from database compaction_source to compaction_target")
+        connection.execute("detach compaction_target")
+    finally:
+        connection.close()
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists():
+        raise RuntimeError(f"{wal} is still there after the compacted copy was closed.")
+
+
+def record_working_copy(connection, night: date, copy: WorkingCopy) -> None:
+    """Add the night's copy to ``ops.warehouse_copies`` (in the caller's transaction)."""
+    connection.execute(
+        f"insert into {COPIES_TABLE} values (?, current_timestamp, ?, ?, ?, ?)",
+        [night, copy.published_bytes, copy.working_bytes, copy.compacted, copy.seconds],
+    )
 
 
 def publish_working_copy(working: Path, published: Path) -> None:

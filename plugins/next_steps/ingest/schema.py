@@ -39,6 +39,19 @@ def ensure_schema(connection) -> None:
         )
         """
     )
+    # how each night's working copy was made (next_steps.build.warehouse)
+    connection.execute(
+        """
+        create table if not exists ops.warehouse_copies (
+            as_of_date DATE NOT NULL,
+            copied_at TIMESTAMP WITH TIME ZONE NOT NULL,
+            published_bytes BIGINT NOT NULL,
+            working_bytes BIGINT NOT NULL,
+            compacted BOOLEAN NOT NULL,
+            seconds DOUBLE NOT NULL
+        )
+        """
+    )
     connection.execute(
         """
         create table if not exists ops.quarantined_rows (
