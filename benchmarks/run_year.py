@@ -76,6 +76,27 @@ def _floor(data: Path, env: dict[str, str]) -> float:
     return seconds
 
 
+def working_copy(warehouse: Path, night: date) -> dict | None:
+    """How the night's working copy was made (``ops.warehouse_copies``): its last row for
+    the night, or None (a warehouse from before the table, or the first night)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        if not connection.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'ops' and table_name = 'warehouse_copies'"
+        ).fetchone()[0]:
+            return None
+        row = connection.execute(
+            "select published_bytes, working_bytes, compacted, seconds "
+            "from ops.warehouse_copies where as_of_date = ? order by copied_at desc limit 1",
+            [night],
+        ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("published_bytes", "working_bytes", "compacted", "seconds"), row))
+
+
 def read_log(log: Path) -> list[dict]:
     """The nights a run logged, in order (a line cut off by a stop is left out)."""
     rows = []
@@ -129,6 +150,7 @@ def run_year(workdir: Path, nights: int, orders: int, resume: bool = False) -> d
             "peak_mib": peak,
             "warehouse_bytes": _size(data / "warehouse.duckdb"),
             "parts": kept_parts(data),
+            "copy": working_copy(data / "warehouse.duckdb", night),
         }
         row["kept_bytes"] = sum(row["parts"].values())
         with log.open("a", encoding="utf-8") as handle:
@@ -242,6 +264,21 @@ def report(result: dict) -> str:
             f"{wall_late / wall_early:.2f} x in wall time ({wall_early:.1f} -> "
             f"{wall_late:.1f} s), {cpu_late / cpu_early:.2f} x in CPU time ({cpu_early:.1f} "
             f"-> {cpu_late:.1f} s).",
+        ]
+    compactions = [row for row in rows if (row.get("copy") or {}).get("compacted")]
+    if compactions:
+        lines += [
+            "",
+            f"The working copy was compacted on {len(compactions)} nights "
+            "(`NEXT_STEPS_WAREHOUSE_COMPACT_AT`): "
+            + ", ".join(
+                f"night {row['night']} ({row['copy']['published_bytes'] / MIB:.1f} -> "
+                f"{row['copy']['working_bytes'] / MIB:.1f} MiB, {row['copy']['seconds']:.1f} s)"
+                for row in compactions
+            )
+            + f"; the most kept on disk from night {compactions[0]['night']} on: "
+            f"{max(row['kept_bytes'] for row in rows[compactions[0]['night'] - 1 :]) / MIB:.1f}"
+            " MiB.",
         ]
     if last.get("parts"):
         lines += [

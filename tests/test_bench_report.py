@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -263,3 +264,49 @@ def test_the_year_bench_needs_its_workdir_to_resume(capsys):
         run_year.main(["--resume"])
     assert stopped.value.code == 2
     assert "--resume and --report need the --workdir of the run" in capsys.readouterr().err
+
+
+def test_the_year_report_names_the_nights_the_working_copy_was_compacted(tmp_path):
+    import run_year
+
+    from next_steps.build import warehouse
+    from next_steps.ingest.schema import ensure_schema
+
+    path = tmp_path / "warehouse.duckdb"
+    night = date(2025, 7, 3)
+    duckdb.connect(str(path)).close()
+    assert run_year.working_copy(path, night) is None  # no ops.warehouse_copies yet
+    with duckdb.connect(str(path)) as connection:
+        ensure_schema(connection)
+        for copy in (
+            warehouse.WorkingCopy(30 * 2**20, 30 * 2**20, False, 0.1),
+            warehouse.WorkingCopy(36 * 2**20, 20 * 2**20, True, 1.5),  # a re-run: the last
+        ):
+            warehouse.record_working_copy(connection, night, copy)
+    assert run_year.working_copy(path, night) == {
+        "published_bytes": 36 * 2**20,
+        "working_bytes": 20 * 2**20,
+        "compacted": True,
+        "seconds": 1.5,
+    }
+    assert run_year.working_copy(path, night + timedelta(days=1)) is None
+
+    def row(n: int, kept: int, copy: dict | None) -> dict:
+        return {
+            "night": n,
+            "seconds": 10.0,
+            "floor": 1.0,
+            "peak_mib": 500.0,
+            "warehouse_bytes": kept * 2**20,
+            "kept_bytes": kept * 2**20,
+            "copy": copy,
+        }
+
+    compacted = run_year.working_copy(path, night)
+    rows = [row(1, 10, None), row(2, 12, None), row(3, 30, compacted), row(4, 25, None)]
+    report = run_year.report({"orders": 1000, "nights": 4, "rows": rows})
+    assert (
+        "The working copy was compacted on 1 nights (`NEXT_STEPS_WAREHOUSE_COMPACT_AT`): "
+        "night 3 (36.0 -> 20.0 MiB, 1.5 s); the most kept on disk from night 3 on: 30.0 MiB."
+    ) in report
+    assert "compacted" not in run_year.report({"orders": 1000, "nights": 4, "rows": rows[:2]})
