@@ -1,5 +1,6 @@
 """The incremental models give, night after night, exactly what a full rebuild gives:
-``int_orders_deduplicated`` and ``campaign_performance``.
+``int_orders_deduplicated``, ``campaign_performance`` and the product facts
+(``int_order_lines_resolved``, ``int_account_products``).
 
 Four export nights are written by hand into a warehouse (a history export, then three
 delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
@@ -10,7 +11,11 @@ top of it). After every build the table is compared with the latest version of e
 order computed independently from the raw tables; at the end the night-D marts are
 compared with those of a warehouse that built the last night only, from scratch, and
 campaign_performance (after the forward nights and at the end) with the same table
-built whole from the nights built.
+built whole from the nights built. The product facts are compared after every build with
+the same tables built whole for that night: the export's order lines include lines
+re-exported for an order, an order whose status changes, an order that moves to another
+account, a held order's lines, and an order dated after its export night, which becomes a
+purchase on a later night with nothing new exported.
 """
 
 from __future__ import annotations
@@ -76,6 +81,40 @@ ORDERS = {
         ("O11", "A2", "2025-04-10 10:00:00", "completed", "15.00", "2025-04-10 10:00:00"),
     ],
 }
+# an order dated after its export night: a purchase from N4 on, with nothing exported then
+ORDERS[N1].append(
+    ("O12", "A3", "2025-04-15 10:00:00", "completed", "45.00", "2025-01-30 11:00:00")
+)
+# O5 moves from A4 to A5
+ORDERS[N4].append(
+    ("O5", "A5", "2024-06-01 10:00:00", "completed", "10.00", "2025-05-01 10:00:00")
+)
+# order_id, line_number, sku, quantity; an order's lines are those of its latest export
+ORDER_LINES = {
+    N1: [
+        ("O1", 1, "SKU-A", 2),
+        ("O2", 1, "SKU-B", 1),
+        ("O3", 1, "SKU-C", 1),
+        ("O4", 1, "SKU-A", 1),
+        ("O5", 1, "SKU-D", 3),
+        ("O12", 1, "SKU-G", 1),
+    ],
+    N2: [
+        ("O7", 1, "SKU-A", 1),
+        ("O7", 2, "SKU-B", 1),
+        ("O8", 1, "SKU-E", 1),  # the held order's lines
+        ("O3", 1, "SKU-C", 2),  # re-exported lines, the order unchanged
+    ],
+    N3: [
+        ("O9", 1, "SKU-B", 1),
+        ("O10", 1, "SKU-A", 1),
+        ("O4", 1, "SKU-F", 3),
+    ],
+    N4: [
+        ("O11", 1, "SKU-A", 1),
+        ("O2", 1, "SKU-B", 5),
+    ],
+}
 # held by the loader: the account was in no snapshot yet on the export night
 HELD_ORDERS = {
     # A6 arrives on N3 (the order counts from N3) and leaves again on N4
@@ -122,6 +161,12 @@ def _write_raw(path) -> None:
                         "volume, updated_at) values (?, ?, ?, ?, ?, 'standard', ?, 'USD', ?, ?, ?)",
                         [night, line, order_id, account_id, ordered, status, total, total, updated],
                     )
+        for night, rows in ORDER_LINES.items():
+            for line, (order_id, line_number, sku, quantity) in enumerate(rows, start=2):
+                con.execute(
+                    "insert into raw.order_lines values (?, ?, ?, ?, ?, ?, 9.5)",
+                    [night, line, order_id, line_number, sku, quantity],
+                )
     finally:
         con.close()
 
@@ -178,6 +223,31 @@ def _campaign_performance_built_whole(warehouse: DbtWarehouse, night: str, root)
     return whole.query(CAMPAIGN_PERFORMANCE)
 
 
+PRODUCT_FACTS = ("int_order_lines_resolved", "int_account_products")
+
+
+def _product_facts(warehouse: DbtWarehouse) -> dict[str, list[tuple]]:
+    return {
+        name: warehouse.query(f"select * from intermediate.{name} order by all")
+        for name in PRODUCT_FACTS
+    }
+
+
+def _product_facts_built_whole(warehouse: DbtWarehouse, night: str, root) -> dict:
+    """The product facts built from scratch for ``night`` on a copy of the warehouse."""
+    whole = DbtWarehouse(root)
+    shutil.copyfile(warehouse.path, whole.path)
+    scratch = warehouse.path.with_name(warehouse.path.name + ".scratch")
+    shutil.copyfile(scratch, whole.path.with_name(whole.path.name + ".scratch"))
+    for name in (*PRODUCT_FACTS, "incremental_nights_built"):
+        whole.query(f"drop table intermediate.{name}")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NEXT_STEPS_WAREHOUSE", str(whole.path))
+        result = whole.dbt("run", "--select", *PRODUCT_FACTS, as_of_date=night)
+    assert result.success
+    return _product_facts(whole)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     incremental = DbtWarehouse(tmp_path_factory.mktemp("orders_incremental"))
@@ -190,8 +260,18 @@ def built(tmp_path_factory):
         env.setenv("NEXT_STEPS_WAREHOUSE", str(incremental.path))
         # forward (merges), an earlier night again (a rebuild), the last night again
         performance = []
+        facts = []
         for step, night in enumerate((N1, N2, N3, N4, N2, N4)):
             incremental.build(night)
+            facts.append(
+                (
+                    night,
+                    _product_facts(incremental),
+                    _product_facts_built_whole(
+                        incremental, night, tmp_path_factory.mktemp("facts")
+                    ),
+                )
+            )
             builds.append(
                 (
                     night,
@@ -217,6 +297,7 @@ def built(tmp_path_factory):
         from_scratch.build(N4)
         yield {
             "builds": builds,
+            "facts": facts,
             "performance": performance,
             "incremental_marts": incremental_marts,
             "incremental_orders": incremental_orders,
@@ -262,3 +343,32 @@ def test_campaign_performance_equals_the_table_built_whole_from_the_nights_built
     final, _ = built["performance"][-1]
     # listing nights more than 90 days before the last night built are kept, not rebuilt
     assert {row[1] for row in final} >= {date.fromisoformat(N1), date.fromisoformat(N4)}
+
+
+def test_the_product_facts_of_every_build_equal_those_built_whole_for_its_night(built):
+    assert [night for night, _, _ in built["facts"]] == [N1, N2, N3, N4, N2, N4]
+    for night, incremental, whole in built["facts"]:
+        assert incremental == whole, night
+
+
+def test_the_product_facts_follow_the_orders_changes_by_hand(built):
+    lines = {
+        night: {
+            (row[0], str(row[1]), row[2], row[3]): row[4]
+            for row in facts["int_order_lines_resolved"]
+        }
+        for night, facts, _ in built["facts"][:4]
+    }
+    # O3 (A2, returned; N2's version is older) counts the lines re-exported on N2 from N2
+    assert lines[N1][("A2", "2025-01-10", "SKU-C", "return")] == 1
+    assert lines[N2][("A2", "2025-01-10", "SKU-C", "return")] == 2
+    # O12 is dated after its export: a purchase from N4, with nothing exported on N4
+    assert not any(key[2] == "SKU-G" for key in lines[N3])
+    assert lines[N4][("A3", "2025-04-15", "SKU-G", "purchase")] == 1
+    # O5 moved from A4 to A5 on N4
+    assert ("A4", "2024-06-01", "SKU-D", "purchase") in lines[N3]
+    assert ("A4", "2024-06-01", "SKU-D", "purchase") not in lines[N4]
+    assert lines[N4][("A5", "2024-06-01", "SKU-D", "purchase")] == 3
+    # the held order's lines count once A6 is in the snapshot (N3), not after it left (N4)
+    assert ("A6", "2025-02-25", "SKU-E", "purchase") in lines[N3]
+    assert not any(key[0] == "A6" for key in lines[N4])

@@ -4,30 +4,59 @@
 -- `returned`). An order's lines are those of the latest export night on or before D that
 -- has lines for it (a re-exported order need not repeat its lines). Orders without lines,
 -- and every order when the company sends no order_lines file, have no rows here.
+--
+-- Kept up to date (macro product_facts): a night recomputes the accounts whose orders or
+-- order lines changed since the night the table was last built for, or every account on
+-- a new table, a re-run or an earlier night. After changing this model's logic or
+-- columns, build it once with --full-refresh.
+-- the accounts to recompute (macro product_facts) read:
+-- depends_on: {{ ref('stg_commerce__orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_product_facts_to_recompute() }}",
+    post_hook="{{ remember_night_built() }}",
+) }}
+{%- set built = product_facts_built_before() %}
+
 with
 
-order_lines as (
+{% if built is not none -%}
+-- the accounts whose rows may differ from those of the night the table was built for
+accounts_to_recompute as (
 
-    select * from {{ ref('stg_commerce__order_lines') }}
+    {{ product_facts_accounts_to_recompute(built) }}
 
 ),
 
+{% endif -%}
 orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
+    {%- if built is not none %}
+    where account_id in (select accounts_to_recompute.account_id from accounts_to_recompute)
+    {%- endif %}
 
 ),
 
 purchases as (
 
     select * from {{ ref('int_purchases_converted') }}
+    {%- if built is not none %}
+    where account_id in (select accounts_to_recompute.account_id from accounts_to_recompute)
+    {%- endif %}
 
 ),
 
 lines_known as (
 
-    select * from order_lines
-    where export_date <= {{ as_of_date() }}
+    select * from {{ ref('stg_commerce__order_lines') }}
+    where
+        export_date <= {{ as_of_date() }}
+        {%- if built is not none %}
+        and order_id in (select orders.order_id from orders)
+        {%- endif %}
 
 ),
 
