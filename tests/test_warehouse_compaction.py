@@ -106,20 +106,25 @@ def test_a_warehouse_that_records_no_copy_gets_a_byte_copy(tmp_path, grown):
     assert _sha(working) == _sha(grown)
 
 
-def test_the_reference_is_the_last_compaction_or_else_the_first_copy(tmp_path, grown):
+def test_the_reference_is_the_first_copy_after_the_last_compaction(tmp_path, grown):
     published = tmp_path / "warehouse.duckdb"
     published.write_bytes(grown.read_bytes())
     _record(published, (1_000, False), (2_000, False))
     assert warehouse.compaction_reference(published) == 1_000
-    _record(published, (3_000, True), (4_000, False), (5_000, True), (6_000, False))
-    assert warehouse.compaction_reference(published) == 5_000
+    _record(published, (3_000, True), (4_000, False), (5_000, True))
+    # the night built on the last compacted copy has not published yet: no compaction
+    assert warehouse.compaction_reference(published) is None
+    # what it published (its own working space included) is the reference
+    _record(published, (6_000, False), (7_000, False))
+    assert warehouse.compaction_reference(published) == 6_000
 
 
 def test_a_grown_warehouse_is_compacted_with_every_schema_table_view_and_row(tmp_path, grown):
     published = tmp_path / "warehouse.duckdb"
     published.write_bytes(grown.read_bytes())
-    # the last compaction left a file a third of today's size
-    _record(published, (published.stat().st_size // 3, True))
+    # the night after the last compaction published a file a third of today's size
+    third = published.stat().st_size // 3
+    _record(published, (third, True), (third, False))
     working = tmp_path / ".warehouse.duckdb.building"
 
     copy = warehouse.start_working_copy(published, working, compact_at=1.2)
@@ -145,13 +150,13 @@ def test_below_the_threshold_or_with_compaction_off_the_copy_is_a_byte_copy(tmp_
     published.write_bytes(grown.read_bytes())
     size = published.stat().st_size
     working = tmp_path / ".warehouse.duckdb.building"
-    _record(published, (size, True))
+    _record(published, (size // 2, True), (size, False))
     for compact_at in (1.2, 0.0):
         copy = warehouse.start_working_copy(published, working, compact_at=compact_at)
         assert copy is not None and not copy.compacted, compact_at
         assert _sha(working) == _sha(published)
     # off: however much the file grew since
-    _record(published, (size // 10, True))
+    _record(published, (size // 10, True), (size // 10, False))
     copy = warehouse.start_working_copy(published, working, compact_at=0.0)
     assert copy is not None and not copy.compacted
 

@@ -98,7 +98,8 @@ class Settings:
     #: night folders (outreach, quarantine, runs) older than this are removed; 0 keeps all
     keep_days: int = 90
     #: ``load_warehouse`` compacts the working copy once the published file is this many
-    #: times its size after the last compaction (``next_steps.build.warehouse``); 0: never
+    #: times the size it had after the night built on the last compacted copy
+    #: (``next_steps.build.warehouse.compaction_reference``); 0: never
     warehouse_compact_at: float = 1.2
     #: fit the purchase models (the dbt var ``purchase_models``, whose default is the
     #: default here); off: the steps follow the rules alone, as on a night with too little

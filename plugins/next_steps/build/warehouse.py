@@ -7,7 +7,8 @@ previous night or the new one, never half a night.  Which night may hold the wor
 copy is :mod:`next_steps.build.warehouse_lease`'s business.
 
 The working copy is a byte copy of the published file, or, once the file has grown to
-``compact_at`` times its size after its last compaction, a compacted one: DuckDB's
+``compact_at`` times the size it had after the night built on the last compacted copy
+(:func:`compaction_reference`), a compacted one: DuckDB's
 ``COPY FROM DATABASE`` into a new file, the way DuckDB's manual reclaims space. A DuckDB
 file keeps the blocks of every row group a checkpoint rewrote (the histories' and logs'
 last row groups, every night) partly or wholly unused, and reuses them only in part: on
@@ -84,8 +85,8 @@ def start_working_copy(
     the first night).
 
     A compacted copy when ``compact_at`` > 0 and the published file is at least
-    ``compact_at`` times the size of the working copy after the last compaction recorded
-    in it (of the first copy recorded, if it was never compacted); a byte copy otherwise.
+    ``compact_at`` times its size on the first copy after its last compaction
+    (:func:`compaction_reference`); a byte copy otherwise.
     A working copy left by a run that was killed is discarded, never continued.
     """
     for stale in (working, working.with_name(working.name + ".wal")):
@@ -113,8 +114,10 @@ def start_working_copy(
 
 
 def compaction_reference(published: Path) -> int | None:
-    """The size of the working copy after the last compaction recorded in ``published``
-    (of the first copy recorded, if none was compacted); None when it records none."""
+    """The size the published file had on the first copy after its last compaction (on
+    its first copy, if it was never compacted), as recorded in it: the file a night
+    built on a compacted copy published, with that night's own working space. None when
+    there is no such copy yet (none recorded, or the last copy was the compaction)."""
     import duckdb
 
     connection = duckdb.connect(str(published), read_only=True)
@@ -127,8 +130,18 @@ def compaction_reference(published: Path) -> int | None:
             return None
         row = connection.execute(
             f"""
-            select working_bytes from {COPIES_TABLE}
-            order by compacted desc, case when compacted then copied_at end desc, copied_at
+            with copies as (
+                select
+                    published_bytes,
+                    compacted,
+                    row_number() over (order by copied_at) as copy_number
+                from {COPIES_TABLE}
+            )
+            select published_bytes from copies
+            where copy_number > (
+                select coalesce(max(copy_number), 0) from copies where compacted
+            )
+            order by copy_number
             limit 1
             """
         ).fetchone()
