@@ -52,11 +52,10 @@ purchases as (
 lines_known as (
 
     select * from {{ ref('stg_commerce__order_lines') }}
-    where
-        export_date <= {{ as_of_date() }}
-        {%- if built is not none %}
+    where export_date <= {{ as_of_date() }}
+    {%- if built is not none %}
         and order_id in (select orders.order_id from orders)
-        {%- endif %}
+    {%- endif %}
 
 ),
 
