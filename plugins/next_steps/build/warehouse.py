@@ -98,7 +98,9 @@ def start_working_copy(
     reference = compaction_reference(published) if compact_at > 0 else None
     compact = reference is not None and published_bytes >= compact_at * reference
     temporary = working.with_name(working.name + ".copying")
-    temporary.unlink(missing_ok=True)
+    # what a copy that was killed left (a compaction's write-ahead log included)
+    for stale in (temporary, temporary.with_name(temporary.name + ".wal")):
+        stale.unlink(missing_ok=True)
     started = time.perf_counter()
     if compact:
         compact_copy(published, temporary, memory_limit)
