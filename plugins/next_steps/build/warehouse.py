@@ -172,9 +172,13 @@ def compact_copy(source: Path, target: Path, memory_limit: str | None = None) ->
         connection.execute("detach compaction_target")
     finally:
         connection.close()
-    wal = target.with_name(target.name + ".wal")
+    _require_no_write_ahead_log(target, "the compacted copy was closed")
+
+
+def _require_no_write_ahead_log(database: Path, after: str) -> None:
+    wal = database.with_name(database.name + ".wal")
     if wal.exists():
-        raise RuntimeError(f"{wal} is still there after the compacted copy was closed.")
+        raise RuntimeError(f"{wal} is still there after {after}.")
 
 
 def record_working_copy(connection, night: date, copy: WorkingCopy) -> None:
@@ -197,8 +201,6 @@ def publish_working_copy(working: Path, published: Path) -> None:
         connection.execute("checkpoint")
     finally:
         connection.close()
-    wal = working.with_name(working.name + ".wal")
-    if wal.exists():
-        raise RuntimeError(f"{wal} is still there after a checkpoint; not publishing.")
+    _require_no_write_ahead_log(working, "a checkpoint; not publishing")
     os.chmod(working, FILE_MODE)
     os.replace(working, published)
