@@ -339,7 +339,14 @@ def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run
         kept = connection.execute(
             "select table_name from duckdb_tables() where schema_name = 'intermediate' order by all"
         ).fetchall()
-        assert kept == [("int_accounts_history",), ("int_orders_deduplicated",)]
+        # the incremental ones a later night builds on, and the nights they were built for
+        assert kept == [
+            ("incremental_nights_built",),
+            ("int_account_products",),
+            ("int_accounts_history",),
+            ("int_order_lines_resolved",),
+            ("int_orders_deduplicated",),
+        ]
         # the re-run built purchase_model_fits incrementally: dbt-duckdb's staging table
         # of a Python model is dropped, not kept one a night
         assert (
