@@ -36,6 +36,8 @@ from pathlib import Path
 
 from run_bench import ROOT, generate, timed
 
+from next_steps.build.warehouse import COPIES_TABLE, copies_recorded
+
 FIRST = date(2025, 6, 30)
 START, END = "<!-- bench-year:start -->", "<!-- bench-year:end -->"
 CHART = ROOT / "docs" / "bench_year.svg"
@@ -82,14 +84,11 @@ def working_copy(warehouse: Path, night: date) -> dict | None:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        if not connection.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'ops' and table_name = 'warehouse_copies'"
-        ).fetchone()[0]:
+        if not copies_recorded(connection):
             return None
         row = connection.execute(
             "select published_bytes, working_bytes, compacted, seconds "
-            "from ops.warehouse_copies where as_of_date = ? order by copied_at desc limit 1",
+            f"from {COPIES_TABLE} where as_of_date = ? order by copied_at desc limit 1",
             [night],
         ).fetchone()
     if row is None:

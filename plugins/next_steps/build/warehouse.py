@@ -124,11 +124,7 @@ def compaction_reference(published: Path) -> int | None:
 
     connection = duckdb.connect(str(published), read_only=True)
     try:
-        recorded = connection.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'ops' and table_name = 'warehouse_copies'"
-        ).fetchone()[0]
-        if not recorded:
+        if not copies_recorded(connection):
             return None
         row = connection.execute(
             f"""
@@ -150,6 +146,18 @@ def compaction_reference(published: Path) -> int | None:
     finally:
         connection.close()
     return row[0] if row else None
+
+
+def copies_recorded(connection) -> bool:
+    """Whether the warehouse has ``ops.warehouse_copies`` (one from before it has not)."""
+    schema, table = COPIES_TABLE.split(".")
+    return (
+        connection.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def _sql_string(path: Path) -> str:
