@@ -146,3 +146,95 @@ def test_a_night_whose_dbt_tests_fail_publishes_nothing(settings, tmp_path):
     assert {
         p: p.read_bytes() for p in settings.outreach_folder(first).rglob("*") if p.is_file()
     } == first_folder
+
+
+def _seed_only_tests(target_dir: Path) -> set[str]:
+    """The tests of the last build's manifest whose every parent is a seed."""
+    import json
+
+    nodes = json.loads((target_dir / "manifest.json").read_text())["nodes"]
+    return {
+        unique_id
+        for unique_id, node in nodes.items()
+        if node["resource_type"] == "test"
+        and node["depends_on"]["nodes"]
+        and all(parent.startswith("seed.") for parent in node["depends_on"]["nodes"])
+    }
+
+
+def test_the_seeds_are_built_again_only_when_the_project_changes_them(settings, tmp_path):
+    """The business rules (seeds) and the tests on them alone are built on the first
+    night and after a change to the project's seeds, tests or macros, not every night;
+    a test of a model against a seed runs every night."""
+    from datetime import timedelta
+
+    import duckdb
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    settings = Settings(**{**settings.__dict__, "dbt_project_dir": project})
+    nights = [NIGHT + timedelta(days=offset) for offset in range(3)]
+    for night in nights:
+        write_export(
+            settings.export_folder(night),
+            [account("A1")],
+            [order("O1", "A1", "2025-06-01T10:00:00Z")],
+        )
+
+    def built(night: date) -> set[str]:
+        results = read_run_results(settings.run_folder(night) / "dbt" / "run_results.json.gz")
+        return {result["unique_id"] for result in results["results"]}
+
+    nightly.run_night(nights[0], "first", settings)
+    seed_tests = _seed_only_tests(settings.dbt_target_dir)
+    seeds = {f"seed.next_steps.{path.stem}" for path in (project / "seeds").glob("*.csv")}
+    assert len(seeds) > 5 and len(seed_tests) > 20
+    assert seeds | seed_tests <= built(nights[0])
+
+    nightly.run_night(nights[1], "second", settings)
+    second = built(nights[1])
+    assert not (seeds | seed_tests) & second
+    # a test of a model against a seed still runs (indirect selection "cautious")
+    assert any(
+        "relationships" in unique_id and "next_step_campaigns" in unique_id for unique_id in second
+    )
+
+    with open(project / "seeds" / "_reference__seeds.yml", "a", encoding="utf-8") as handle:
+        handle.write("# a change to the seeds' properties\n")
+    nightly.run_night(nights[2], "third", settings)
+    assert seeds | seed_tests <= built(nights[2])
+
+    connection = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        recorded = connection.execute(
+            "select as_of_date from ops.seeds_built order by built_at"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert [night for (night,) in recorded] == [nights[0], nights[2]]
+
+
+def test_the_seeds_fingerprint_follows_the_seeds_tests_macros_and_vars(tmp_path):
+    from next_steps.build.dbt_build import seeds_fingerprint
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        Settings.from_env().dbt_project_dir,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs"),
+    )
+    variables = '{"reporting_currency": "USD"}'
+    first = seeds_fingerprint(project, variables)
+    assert seeds_fingerprint(project, variables) == first
+    (project / "models" / "marts" / "segment_summary.sql").write_text("select 1 as changed\n")
+    # a model is not what seeds are built from
+    assert seeds_fingerprint(project, variables) == first
+    # a test of a seed reads the reporting currency
+    assert seeds_fingerprint(project, '{"reporting_currency": "EUR"}') != first
+    for changed in ("seeds/touchpoint_days.csv", "macros/stable_bucket.sql", "dbt_project.yml"):
+        before = seeds_fingerprint(project, variables)
+        with open(project / changed, "a", encoding="utf-8") as handle:
+            handle.write("\n")
+        assert seeds_fingerprint(project, variables) != before, changed

@@ -52,6 +52,16 @@ def ensure_schema(connection) -> None:
         )
         """
     )
+    # each build of the seeds: what from (next_steps.build.dbt_build.seeds_fingerprint)
+    connection.execute(
+        """
+        create table if not exists ops.seeds_built (
+            fingerprint VARCHAR NOT NULL,
+            as_of_date DATE NOT NULL,
+            built_at TIMESTAMP WITH TIME ZONE NOT NULL
+        )
+        """
+    )
     connection.execute(
         """
         create table if not exists ops.quarantined_rows (
