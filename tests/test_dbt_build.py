@@ -233,7 +233,12 @@ def test_the_seeds_fingerprint_follows_the_seeds_tests_macros_and_vars(tmp_path)
     assert seeds_fingerprint(project, variables) == first
     # a test of a seed reads the reporting currency
     assert seeds_fingerprint(project, '{"reporting_currency": "EUR"}') != first
-    for changed in ("seeds/touchpoint_days.csv", "macros/stable_bucket.sql", "dbt_project.yml"):
+    for changed in (
+        "seeds/touchpoint_days.csv",
+        "macros/stable_bucket.sql",
+        "tests/assert_reporting_currency_has_a_rate.sql",
+        "dbt_project.yml",
+    ):
         before = seeds_fingerprint(project, variables)
         with open(project / changed, "a", encoding="utf-8") as handle:
             handle.write("\n")

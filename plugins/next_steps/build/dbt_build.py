@@ -43,8 +43,8 @@ SEEDS_TABLE = "ops.seeds_built"
 SEEDS_SCHEMA = "reference"
 #: What the seeds' tables and the tests on seeds alone are built from, in the project
 #: folder: the seed files and their properties, the project's configuration, the macros
-#: and generic tests (a change to any of them builds the seeds again).
-SEED_INPUTS = ("dbt_project.yml", "seeds", "macros", "tests/generic")
+#: and the tests, singular and generic (a change to any of them builds the seeds again).
+SEED_INPUTS = ("dbt_project.yml", "seeds", "macros", "tests")
 #: Leaves the seeds and the tests whose every parent is a seed out of a build (a test of
 #: a model against a seed stays in).
 WITHOUT_SEEDS = ("--exclude", "resource_type:seed", "--indirect-selection", "cautious")
