@@ -11,8 +11,8 @@ errors or fails, :class:`~next_steps.errors.DbtBuildFailed` names every one of t
 
 The seeds (the business rules, ``reference``) and the tests that read nothing but seeds
 are built when the warehouse does not hold them as the project now defines them (a new
-warehouse, a changed seed file, test, macro or dbt var, another dbt), not every night: 68 of the
-build's 284 nodes, about 2 s of a small night.  ``ops.seeds_built`` records the
+warehouse, a changed seed file, test, macro or dbt var, another dbt), not every night:
+68 of the build's 284 nodes, about 2 s of a small night.  ``ops.seeds_built`` records the
 fingerprint of what they were built from (:func:`seeds_fingerprint`), in the same working
 copy, so a night that fails forgets it with everything else.
 """
@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from next_steps.build.warehouse import remove_scratch_database
+from next_steps.build.warehouse import has_tables, remove_scratch_database
 from next_steps.config import Settings
 from next_steps.errors import DbtBuildFailed
 
@@ -136,17 +136,10 @@ def seeds_are_built(warehouse: Path, project_dir: Path, fingerprint: str) -> boo
 
     if not warehouse.exists():
         return False
-    seeds = {path.stem for path in (project_dir / "seeds").glob("*.csv")}
-    schema, table = SEEDS_TABLE.split(".")
+    seeds = [f"{SEEDS_SCHEMA}.{path.stem}" for path in (project_dir / "seeds").glob("*.csv")]
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = set(
-            connection.execute(
-                "select schema_name, table_name from duckdb_tables() where schema_name in (?, ?)",
-                [SEEDS_SCHEMA, schema],
-            ).fetchall()
-        )
-        if (schema, table) not in tables or not {(SEEDS_SCHEMA, seed) for seed in seeds} <= tables:
+        if not has_tables(connection, SEEDS_TABLE, *seeds):
             return False
         last = connection.execute(
             f"select fingerprint from {SEEDS_TABLE} order by built_at desc limit 1"

@@ -148,16 +148,22 @@ def compaction_reference(published: Path) -> int | None:
     return row[0] if row else None
 
 
+def has_tables(connection, *names: str) -> bool:
+    """Whether the warehouse of ``connection`` (DuckDB) has every table ``names`` names,
+    each as ``schema.table``."""
+    wanted = {tuple(name.split(".")) for name in names}
+    schemas = sorted({schema for schema, _ in wanted})
+    found = connection.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        f"where schema_name in ({', '.join('?' for _ in schemas)})",
+        schemas,
+    ).fetchall()
+    return wanted <= set(found)
+
+
 def copies_recorded(connection) -> bool:
     """Whether the warehouse has ``ops.warehouse_copies`` (one from before it has not)."""
-    schema, table = COPIES_TABLE.split(".")
-    return (
-        connection.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        > 0
-    )
+    return has_tables(connection, COPIES_TABLE)
 
 
 def _sql_string(path: Path) -> str:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from next_steps.build.warehouse import has_tables
 from next_steps.ingest.contract import ACCOUNTS, ExportFileSpec
 from next_steps.ingest.row_rules import quote_identifier, quote_literal
 from next_steps.safe_csv import FORMULA_FLAG, starts_like_formula_sql
@@ -273,13 +274,7 @@ def _history_exists(connection, spec: ExportFileSpec) -> bool:
     """Whether dbt keeps the history of this snapshot file (``int_<file>_history``): until
     its first build (a warehouse of release 0.2), every snapshot stays in ``raw``, for
     that build to take in."""
-    return bool(
-        connection.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'intermediate' and table_name = ?",
-            [f"int_{spec.name}_history"],
-        ).fetchone()[0]
-    )
+    return has_tables(connection, f"intermediate.int_{spec.name}_history")
 
 
 def forget_file(connection, spec: ExportFileSpec, night: date) -> None:
