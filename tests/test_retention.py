@@ -1,8 +1,9 @@
 """A published night removes the night folders older than NEXT_STEPS_KEEP_DAYS, and
-nothing else."""
+nothing else; it gzips the logs and validation results of the nights before it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from next_steps.config import Settings
@@ -48,3 +49,86 @@ def test_zero_kept_days_keeps_every_folder(tmp_path):
 
 def test_the_default_keeps_ninety_days():
     assert Settings.from_env({}).keep_days == 90
+
+
+def _run_folder(settings: Settings, name: str) -> None:
+    folder = settings.runs_dir / name
+    (folder / "dbt").mkdir(parents=True)
+    (folder / "validation").mkdir()
+    (folder / "airflow.log").write_text(f"airflow {name}\n")
+    (folder / "dbt" / "dbt.log").write_text(f"dbt {name}\n" * 1000)
+    (folder / "dbt" / "run_results.json.gz").write_bytes(b"kept as it is")
+    (folder / "validation" / "orders.json").write_text(f'{{"night": "{name}"}}\n')
+    (folder / "timings.json").write_text("{}\n")
+
+
+def test_earlier_nights_logs_and_results_are_gzipped_and_read_back(tmp_path):
+    settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(tmp_path)})
+    for name in ["2025-06-28", "2025-06-29", "2025-06-30", "2025-07-01"]:
+        _run_folder(settings, name)
+    (settings.runs_dir / "dbt_target").mkdir()
+
+    written = retention.compress_earlier_runs(settings, NIGHT)
+
+    earlier = [settings.runs_dir / name for name in ("2025-06-28", "2025-06-29")]
+    assert written == [
+        folder / name
+        for folder in earlier
+        for name in ("airflow.log.gz", "dbt/dbt.log.gz", "validation/orders.json.gz")
+    ]
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o640  # they may hold what the night read
+        assert not path.with_suffix("").exists()
+    folder = earlier[1]
+    assert retention.read_run_file(folder / "dbt" / "dbt.log") == "dbt 2025-06-29\n" * 1000
+    assert (folder / "dbt" / "dbt.log.gz").stat().st_size < 1000
+    assert retention.read_run_file(folder / "validation" / "orders.json") == (
+        '{"night": "2025-06-29"}\n'
+    )
+    assert (folder / "dbt" / "run_results.json.gz").read_bytes() == b"kept as it is"
+    assert (folder / "timings.json").read_text() == "{}\n"
+    # the night published and a later one (a backfill of an earlier night) stay plain
+    for name in ("2025-06-30", "2025-07-01"):
+        assert (settings.runs_dir / name / "dbt" / "dbt.log").is_file()
+        assert not list((settings.runs_dir / name).rglob("*.gz.partial"))
+    assert retention.read_run_file(folder / "nothing.log") is None
+    assert retention.compress_earlier_runs(settings, NIGHT) == []
+
+
+def test_a_rerun_adds_its_log_and_replaces_its_results(tmp_path):
+    settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(tmp_path)})
+    _run_folder(settings, "2025-06-29")
+    retention.compress_earlier_runs(settings, NIGHT)
+    folder = settings.runs_dir / "2025-06-29"
+    # the night run again: new plain files beside the gzipped ones
+    (folder / "airflow.log").write_text("airflow again\n")
+    (folder / "validation" / "orders.json").write_text('{"night": "again"}\n')
+    assert retention.read_run_file(folder / "validation" / "orders.json") == (
+        '{"night": "again"}\n'
+    )
+
+    retention.compress_earlier_runs(settings, NIGHT)
+
+    assert retention.read_run_file(folder / "airflow.log") == (
+        "airflow 2025-06-29\nairflow again\n"
+    )
+    assert retention.read_run_file(folder / "validation" / "orders.json") == (
+        '{"night": "again"}\n'
+    )
+
+
+def test_make_docs_reads_the_validation_results_of_gzipped_nights(tmp_path):
+    from next_steps.publish import docs
+
+    settings = Settings.from_env({"NEXT_STEPS_DATA_DIR": str(tmp_path)})
+    for name in ("2025-06-29", "2025-06-30"):
+        (settings.runs_dir / name / "validation").mkdir(parents=True)
+        (settings.runs_dir / name / "validation" / "orders.json").write_text(
+            json.dumps({"file": "orders.csv", "great_expectations_sample": {"result": name}})
+        )
+    retention.compress_earlier_runs(settings, NIGHT)
+    assert (settings.runs_dir / "2025-06-29" / "validation" / "orders.json.gz").is_file()
+    assert list(docs._validation_results(settings)) == [
+        (date(2025, 6, 29), "orders.csv", "2025-06-29"),
+        (NIGHT, "orders.csv", "2025-06-30"),
+    ]

@@ -316,7 +316,8 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
     disk space, milliseconds apart.  If any of them fails, the folders already moved are
     put back: BI tools and marketing both keep the previous night.  Gives the
     warehouse's lease back, then removes the night's staged rows and the night folders
-    older than ``keep_days`` (:mod:`next_steps.publish.retention`)."""
+    older than ``keep_days``, and gzips the logs and validation results of earlier
+    nights (:mod:`next_steps.publish.retention`)."""
     from next_steps.build import warehouse, warehouse_lease
     from next_steps.publish import outreach, retention
 
@@ -347,6 +348,7 @@ def publish_night(night: date, settings: Settings | None = None) -> dict[str, An
     warehouse_lease.give_back(settings.warehouse_lease, night)
     _remove_staged_rows(settings, night)
     retention.remove_expired(settings, night)
+    retention.compress_earlier_runs(settings, night)
     log.info(
         "Published night %s: the warehouse %s and the outreach folder %s",
         night,

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from next_steps.config import Settings
 from next_steps.ingest.contract import EXPORT_FILES
+from next_steps.publish import retention
 
 log = logging.getLogger(__name__)
 
@@ -242,9 +243,10 @@ def _validation_results(settings: Settings):
     for folder in sorted(settings.runs_dir.glob("????-??-??/validation")):
         night = date.fromisoformat(folder.parent.name)
         for spec in EXPORT_FILES:
-            path = folder / f"{spec.name}.json"
-            if path.exists():
-                saved = json.loads(path.read_text(encoding="utf-8"))
+            # gzipped once a later night was published
+            text = retention.read_run_file(folder / f"{spec.name}.json")
+            if text is not None:
+                saved = json.loads(text)
                 yield night, saved["file"], saved["great_expectations_sample"]["result"]
 
 
