@@ -157,6 +157,7 @@ PURCHASE_MODEL_NODES = ("int_transactions_summarised_to_accounts", "purchase_mod
 OFFER_NODES = (
     "int_order_lines_resolved",
     "int_account_products",
+    "int_account_first_baskets",
     "int_product_pairs_counted",
     "int_product_transitions_counted",
     "int_accounts_offered_by_rule",

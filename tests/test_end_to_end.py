@@ -342,6 +342,7 @@ def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run
         # the incremental ones a later night builds on, and the nights they were built for
         assert kept == [
             ("incremental_nights_built",),
+            ("int_account_first_baskets",),
             ("int_account_products",),
             ("int_accounts_history",),
             ("int_order_lines_resolved",),

@@ -1,7 +1,8 @@
 {#-
     What to offer each person (issue 17): the product facts and the candidate offers,
     written once and used twice, for night D (int_account_products,
-    int_product_pairs_counted, int_product_transitions_counted, int_accounts_offered) and
+    int_account_first_baskets, int_product_pairs_counted, int_product_transitions_counted,
+    int_accounts_offered) and
     by the offline evaluation (offer_evaluation), which runs the same rules on the history
     without each evaluated buyer's last purchase. Each macro returns a whole query;
     `lines` names a relation (or a CTE of the caller) with the columns of
@@ -78,13 +79,13 @@
 {%- endmacro %}
 
 
-{% macro product_transition_counts(lines) -%}
-    {#- From the first product to the next: per pair (a product of a buyer's first basket,
-        a product of their second basket), the buyers who made it, and per first product
-        the buyers who bought it first and came back for a second basket. -#}
+{% macro first_two_baskets(lines) -%}
+    {#- Each buyer's first two baskets: per account, the products of its first basket
+        (basket_number 1) and of its second (2). What the transitions count (macro
+        product_transition_counts); int_account_first_baskets keeps it up to date. -#}
     with
 
-    transition_baskets as (
+    first_baskets_numbered as (
 
         select
             account_id,
@@ -99,30 +100,35 @@
             where line_kind = 'purchase'
         ) as baskets
 
-    ),
+    )
 
-    transition_first_two as (
+    select
+        lines.account_id,
+        first_baskets_numbered.basket_number,
+        lines.sku
 
-        select
-            lines.account_id,
-            lines.sku,
-            transition_baskets.basket_number
+    from {{ lines }} as lines
+    inner join first_baskets_numbered
+        on
+            lines.account_id = first_baskets_numbered.account_id
+            and lines.transaction_date = first_baskets_numbered.transaction_date
+    where
+        lines.line_kind = 'purchase'
+        and first_baskets_numbered.basket_number <= 2
+{%- endmacro %}
 
-        from {{ lines }} as lines
-        inner join transition_baskets
-            on
-                lines.account_id = transition_baskets.account_id
-                and lines.transaction_date = transition_baskets.transaction_date
-        where
-            lines.line_kind = 'purchase'
-            and transition_baskets.basket_number <= 2
 
-    ),
+{% macro product_transition_counts(first_baskets) -%}
+    {#- From the first product to the next: per pair (a product of a buyer's first basket,
+        a product of their second basket), the buyers who made it, and per first product
+        the buyers who bought it first and came back for a second basket.
+        `first_baskets`: the buyers' first two baskets (macro first_two_baskets). -#}
+    with
 
     transition_returners as (
 
         select distinct account_id
-        from transition_first_two
+        from {{ first_baskets }}
         where basket_number = 2
 
     ),
@@ -133,7 +139,7 @@
             sku as first_sku,
             count(*) as first_sku_buyers
 
-        from transition_first_two
+        from {{ first_baskets }}
         where
             basket_number = 1
             and account_id in (select transition_returners.account_id from transition_returners)
@@ -148,8 +154,8 @@
             second_basket.sku as next_sku,
             count(*) as buyers
 
-        from transition_first_two as first_basket
-        inner join transition_first_two as second_basket
+        from {{ first_baskets }} as first_basket
+        inner join {{ first_baskets }} as second_basket
             on
                 first_basket.account_id = second_basket.account_id
                 and first_basket.basket_number = 1
@@ -231,8 +237,8 @@
         the reason a marketer reads. Never a product the account returned.
 
         - `products`: each account's products (macro account_products);
-        - `pairs`, `transitions`: product_pair_counts and product_transition_counts of
-          the same history;
+        - `pairs`, `transitions`: product_pair_counts and product_transition_counts (of
+          first_two_baskets) of the same history;
         - `segments`: every account's segment (account_id, segment), for best sellers;
         - `wanted`: (account_id, segment, offer_rule) to score;
         - `settings`: the one row of the seed offer_settings.

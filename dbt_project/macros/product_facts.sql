@@ -1,8 +1,9 @@
 {#-
-    The product facts kept up to date (int_order_lines_resolved, int_account_products):
-    an account's rows there depend only on its own orders and order lines as known on D,
-    so a night recomputes the accounts whose rows may differ from those of the night the
-    table was last built for, not every order line of the history.
+    The product facts kept up to date (int_order_lines_resolved, int_account_products,
+    int_account_first_baskets): an account's rows there depend only on its own orders and
+    order lines as known on D, so a night recomputes the accounts whose rows may differ
+    from those of the night the table was last built for, not every order line of the
+    history.
 
     The night a table was last built for is recorded by its post-hook
     (remember_night_built) in `<schema>.incremental_nights_built`, in the same working

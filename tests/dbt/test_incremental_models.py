@@ -1,6 +1,6 @@
 """The incremental models give, night after night, exactly what a full rebuild gives:
 ``int_orders_deduplicated``, ``campaign_performance`` and the product facts
-(``int_order_lines_resolved``, ``int_account_products``).
+(``int_order_lines_resolved``, ``int_account_products``, ``int_account_first_baskets``).
 
 Four export nights are written by hand into a warehouse (a history export, then three
 delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
@@ -223,7 +223,7 @@ def _campaign_performance_built_whole(warehouse: DbtWarehouse, night: str, root)
     return whole.query(CAMPAIGN_PERFORMANCE)
 
 
-PRODUCT_FACTS = ("int_order_lines_resolved", "int_account_products")
+PRODUCT_FACTS = ("int_order_lines_resolved", "int_account_products", "int_account_first_baskets")
 
 
 def _product_facts(warehouse: DbtWarehouse) -> dict[str, list[tuple]]:
