@@ -437,7 +437,7 @@ def targets(results: list[dict], fixed: dict) -> str:
     largest = max(results, key=lambda result: result["orders"])
     floor, pandas = largest["baselines"]["duckdb"][0], largest["baselines"]["pandas"][0]
     first, second = largest["make_run"]
-    base = fixed["make_run"][0]["seconds"]
+    base, ordinary = (night["seconds"] for night in fixed["make_run"])
     work = max(first["seconds"] - base, 0.0)
     peak = max(
         _whole(largest["stages"])[1],
@@ -451,6 +451,8 @@ def targets(results: list[dict], fixed: dict) -> str:
         ("its data work (full night - fixed cost)", 5, work, floor),
         (f"next night on {size} of history", 3.5, second["seconds"], floor),
         ("fixed cost (a 200-order night)", 2, base, floor),
+        # the same export's next night: dbt reuses the parse and the seeds, as most nights
+        ("fixed cost, the next 200-order night", 2, ordinary, floor),
     ]
     unlike = largest.get("unlike")
     if unlike:
