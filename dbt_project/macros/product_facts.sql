@@ -92,6 +92,19 @@
 {%- endmacro %}
 
 
+{% macro product_facts_lines_in_play() -%}
+    {#- What the product facts kept per account (int_account_products,
+        int_account_first_baskets) read of int_order_lines_resolved, which is built first:
+        the lines of the accounts to recompute, or every line when they recompute every
+        account. -#}
+    {%- set built = product_facts_built_before() %}
+    select * from {{ ref('int_order_lines_resolved') }}
+    {%- if built is not none %}
+    where account_id in ({{ product_facts_accounts_to_recompute(built) }})
+    {%- endif %}
+{%- endmacro %}
+
+
 {% macro delete_product_facts_to_recompute() -%}
     {#- Pre-hook: delete the rows the model recomputes (every row when it recomputes every
         account), so that an account whose facts are now none keeps none. -#}

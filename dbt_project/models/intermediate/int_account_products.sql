@@ -15,16 +15,12 @@
     pre_hook="{{ delete_product_facts_to_recompute() }}",
     post_hook="{{ remember_night_built() }}",
 ) }}
-{%- set built = product_facts_built_before() %}
 
 with
 
 lines_in_play as (
 
-    select * from {{ ref('int_order_lines_resolved') }}
-    {%- if built is not none %}
-    where account_id in ({{ product_facts_accounts_to_recompute(built) }})
-    {%- endif %}
+    {{ product_facts_lines_in_play() }}
 
 )
 
