@@ -3,7 +3,8 @@
     int_account_first_baskets): an account's rows there depend only on its own orders and
     order lines as known on D, so a night recomputes the accounts whose rows may differ
     from those of the night the table was last built for, not every order line of the
-    history.
+    history. The purchases they start from (int_purchases_to_date) are kept the same way,
+    by order: a purchase depends only on its own order (and the conversion rates).
 
     The night a table was last built for is recorded by its post-hook
     (remember_night_built) in `<schema>.incremental_nights_built`, in the same working
@@ -113,6 +114,88 @@
         delete from {{ this }}
         {%- if built is not none %}
         where account_id in ({{ product_facts_accounts_to_recompute(built) }})
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro conversion_rates() -%}
+    {#- Each currency of the seed currency_rates (currency_code) and its multiplier to the
+        reporting currency (conversion_rate: its rate_to_reporting / that of the var
+        reporting_currency). No rows when the reporting currency has no rate (the data
+        test assert_reporting_currency_has_a_rate fails the night). -#}
+    select
+        currency_rates.currency as currency_code,
+        cast(
+            currency_rates.rate_to_reporting / reporting_currency_rate.rate_to_reporting
+            as decimal(38, 10)
+        ) as conversion_rate
+    from {{ ref('currency_rates') }} as currency_rates
+    cross join (
+        select rate_to_reporting
+        from {{ ref('currency_rates') }}
+        where currency = {{ reporting_currency() }}
+    ) as reporting_currency_rate
+{%- endmacro %}
+
+
+{% macro purchases_built_before() -%}
+    {#- int_purchases_to_date's product_facts_built_before(), or None (recompute every
+        order) when a currency's conversion rate is no longer the one the table holds:
+        a changed seed currency_rates or var reporting_currency converts every purchase
+        again. -#}
+    {%- set built = product_facts_built_before() -%}
+    {%- if built is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set query -%}
+        with kept as (
+            select distinct currency_code, conversion_rate from {{ this }}
+        ),
+        rates as (
+            {{ conversion_rates() }}
+        )
+        select count(*)
+        from kept
+        left join rates on kept.currency_code = rates.currency_code
+        where kept.conversion_rate is distinct from rates.conversion_rate
+    {%- endset -%}
+    {%- set changed = run_query(query).columns[0].values()[0] -%}
+    {{- return(none if changed > 0 else built) -}}
+{%- endmacro %}
+
+
+{% macro purchases_orders_to_recompute(built) -%}
+    {#- The orders whose row in int_purchases_to_date on D may differ from that on `built`
+        (an earlier night): a version exported after `built` (up to D), a held version
+        (whether it counts follows the snapshot of D), or an order date passed since
+        `built` (a purchase counts from its order date). A purchase depends on its own
+        order alone, so the rest of an account's purchases keep their rows. -#}
+    select changed.order_id
+    from {{ ref('stg_commerce__orders') }} as changed
+    where
+        changed.export_date <= {{ as_of_date() }}
+        and (changed.export_date > {{ built }} or changed.was_held)
+
+    union all
+
+    select dated.order_id
+    from {{ ref('int_orders_deduplicated') }} as dated
+    where
+        dated.order_date <= {{ as_of_date() }}
+        and dated.order_date > {{ built }}
+{%- endmacro %}
+
+
+{% macro delete_purchases_to_recompute() -%}
+    {#- int_purchases_to_date's pre-hook: delete the rows of the orders it recomputes (every
+        row when it recomputes every order), so that an order that is no longer a purchase
+        keeps none. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set built = purchases_built_before() -%}
+        delete from {{ this }}
+        {%- if built is not none %}
+        where order_id in ({{ purchases_orders_to_recompute(built) }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -1,6 +1,7 @@
 """The incremental models give, night after night, exactly what a full rebuild gives:
-``int_orders_deduplicated``, ``campaign_performance`` and the product facts
-(``int_order_lines_resolved``, ``int_account_products``, ``int_account_first_baskets``).
+``int_orders_deduplicated``, ``campaign_performance``, the purchases
+(``int_purchases_to_date``) and the product facts (``int_order_lines_resolved``,
+``int_account_products``, ``int_account_first_baskets``).
 
 Four export nights are written by hand into a warehouse (a history export, then three
 delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
@@ -15,13 +16,16 @@ built whole from the nights built. The product facts are compared after every bu
 the same tables built whole for that night: the export's order lines include lines
 re-exported for an order, an order whose status changes, an order that moves to another
 account, a held order's lines, and an order dated after its export night, which becomes a
-purchase on a later night with nothing new exported.
+purchase on a later night with nothing new exported. A forward night on which the
+reporting currency changed converts every purchase again, as a build from scratch does.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -223,7 +227,12 @@ def _campaign_performance_built_whole(warehouse: DbtWarehouse, night: str, root)
     return whole.query(CAMPAIGN_PERFORMANCE)
 
 
-PRODUCT_FACTS = ("int_order_lines_resolved", "int_account_products", "int_account_first_baskets")
+PRODUCT_FACTS = (
+    "int_purchases_to_date",
+    "int_order_lines_resolved",
+    "int_account_products",
+    "int_account_first_baskets",
+)
 
 
 def _product_facts(warehouse: DbtWarehouse) -> dict[str, list[tuple]]:
@@ -246,6 +255,28 @@ def _product_facts_built_whole(warehouse: DbtWarehouse, night: str, root) -> dic
         result = whole.dbt("run", "--select", *PRODUCT_FACTS, as_of_date=night)
     assert result.success
     return _product_facts(whole)
+
+
+PURCHASES = "select * from intermediate.int_purchases_to_date order by all"
+
+
+def _purchases_in_another_currency(warehouse: DbtWarehouse, night: str, root) -> tuple:
+    """int_purchases_to_date after a forward build of ``night`` in EUR (var
+    reporting_currency) on a copy of ``warehouse``, and the same table built whole."""
+    tables = []
+    for whole in (False, True):
+        copy = DbtWarehouse(root / ("whole" if whole else "kept"))
+        copy.path.parent.mkdir()
+        shutil.copyfile(warehouse.path, copy.path)
+        if whole:
+            copy.query("drop table intermediate.int_purchases_to_date")
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("NEXT_STEPS_WAREHOUSE", str(copy.path))
+            variables = json.dumps({"as_of_date": night, "reporting_currency": "EUR"})
+            result = copy.dbt("run", "--select", "int_purchases_to_date", "--vars", variables)
+        assert result.success
+        tables.append(copy.query(PURCHASES))
+    return tuple(tables)
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +303,10 @@ def built(tmp_path_factory):
                     ),
                 )
             )
+            if step == 0:  # N2, a forward night, leaves A3's and A4's orders as they are
+                in_euros = _purchases_in_another_currency(
+                    incremental, N2, tmp_path_factory.mktemp("in_euros")
+                )
             builds.append(
                 (
                     night,
@@ -298,6 +333,7 @@ def built(tmp_path_factory):
         yield {
             "builds": builds,
             "facts": facts,
+            "in_euros": in_euros,
             "performance": performance,
             "incremental_marts": incremental_marts,
             "incremental_orders": incremental_orders,
@@ -372,3 +408,10 @@ def test_the_product_facts_follow_the_orders_changes_by_hand(built):
     # the held order's lines count once A6 is in the snapshot (N3), not after it left (N4)
     assert ("A6", "2025-02-25", "SKU-E", "purchase") in lines[N3]
     assert not any(key[0] == "A6" for key in lines[N4])
+
+
+def test_a_changed_conversion_rate_converts_every_purchase_again(built):
+    kept, whole = built["in_euros"]
+    assert kept == whole
+    # every purchase is in USD: converted to EUR at 1 / 1.08, none kept at USD's 1.0
+    assert kept and {row[5] for row in kept} == {Decimal("0.9259259259")}

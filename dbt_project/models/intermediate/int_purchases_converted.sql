@@ -1,49 +1,12 @@
+-- The purchases up to night D (int_purchases_to_date, kept up to date) with the flag of
+-- D's purchase window. A view: the window moves every night, the purchases do not.
+{{ config(materialized='view') }}
+
 with
-
-orders as (
-
-    select * from {{ ref('int_orders_deduplicated') }}
-
-),
-
-currency_rates as (
-
-    select * from {{ ref('currency_rates') }}
-
-),
-
-reporting_currency_rate as (
-
-    select rate_to_reporting as reporting_rate
-    from currency_rates
-    where currency = {{ reporting_currency() }}
-
-),
 
 purchases as (
 
-    select * from orders
-    where
-        order_status = 'completed'
-        and order_total > 0
-        and order_date <= {{ as_of_date() }}
-
-),
-
-purchases_with_rates as (
-
-    select
-        purchases.*,
-        cast(
-            currency_rates.rate_to_reporting / reporting_currency_rate.reporting_rate
-            as decimal(38, 10)
-        ) as conversion_rate
-
-    from purchases
-    left join currency_rates
-        on purchases.currency_code = currency_rates.currency
-    left join reporting_currency_rate
-        on true
+    select * from {{ ref('int_purchases_to_date') }}
 
 ),
 
@@ -56,10 +19,7 @@ final as (
         currency_code,
         order_total,
         conversion_rate,
-        cast(
-            round(cast(order_total as decimal(38, 4)) * conversion_rate, 2)
-            as decimal(18, 2)
-        ) as order_revenue,
+        order_revenue,
         ordered_at,
         order_date,
         (
@@ -68,7 +28,7 @@ final as (
         ) as is_in_purchase_window,
         order_volume
 
-    from purchases_with_rates
+    from purchases
 
 )
 
