@@ -3,7 +3,8 @@
     int_account_first_baskets): an account's rows there depend only on its own orders and
     order lines as known on D, so a night recomputes the accounts whose rows may differ
     from those of the night the table was last built for, not every order line of the
-    history. The purchases they start from (int_purchases_to_date) are kept the same way,
+    history (int_order_lines_resolved: the account days, not the whole accounts, of the
+    orders that changed). The purchases they start from (int_purchases_to_date) are kept the same way,
     by order: a purchase depends only on its own order (and the conversion rates).
 
     The night a table was last built for is recorded by its post-hook
@@ -56,40 +57,55 @@
 {%- endmacro %}
 
 
-{% macro product_facts_accounts_to_recompute(built) -%}
-    {#- The accounts whose product facts on D may differ from those on `built` (an earlier
-        night): the accounts of every version of the orders with a version or order lines
-        exported after `built` (up to D), with a held version (whether it counts follows the
-        snapshot of D), or whose order date passed since `built` (a purchase counts from its
-        order date). Every version's account: an order that moved leaves its old account
-        too. -#}
-    select distinct versions.account_id
+{% macro product_facts_orders_changed(built) -%}
+    {#- The orders whose product facts on D may differ from those on `built` (an earlier
+        night): a version or order lines exported after `built` (up to D), a held version
+        (whether it counts follows the snapshot of D), or an order date passed since
+        `built` (a purchase counts from its order date). -#}
+    select changed.order_id
+    from {{ ref('stg_commerce__orders') }} as changed
+    where
+        changed.export_date <= {{ as_of_date() }}
+        and (changed.export_date > {{ built }} or changed.was_held)
+
+    union all
+
+    select lines.order_id
+    from {{ ref('stg_commerce__order_lines') }} as lines
+    where
+        lines.export_date <= {{ as_of_date() }}
+        and lines.export_date > {{ built }}
+
+    union all
+
+    select dated.order_id
+    from {{ ref('int_orders_deduplicated') }} as dated
+    where
+        dated.order_date <= {{ as_of_date() }}
+        and dated.order_date > {{ built }}
+{%- endmacro %}
+
+
+{% macro product_facts_days_to_recompute(built) -%}
+    {#- The account days (account_id, order_date) whose rows in int_order_lines_resolved on
+        D may differ from those on `built`: the account and order date of every version of
+        the orders changed (product_facts_orders_changed). Every version's: an order that
+        moved to another account or day leaves its old one too. -#}
+    select distinct
+        versions.account_id,
+        versions.order_date
     from {{ ref('stg_commerce__orders') }} as versions
     where
         versions.export_date <= {{ as_of_date() }}
-        and versions.order_id in (
-            select changed.order_id
-            from {{ ref('stg_commerce__orders') }} as changed
-            where
-                changed.export_date <= {{ as_of_date() }}
-                and (changed.export_date > {{ built }} or changed.was_held)
+        and versions.order_id in ({{ product_facts_orders_changed(built) }})
+{%- endmacro %}
 
-            union all
 
-            select lines.order_id
-            from {{ ref('stg_commerce__order_lines') }} as lines
-            where
-                lines.export_date <= {{ as_of_date() }}
-                and lines.export_date > {{ built }}
-
-            union all
-
-            select dated.order_id
-            from {{ ref('int_orders_deduplicated') }} as dated
-            where
-                dated.order_date <= {{ as_of_date() }}
-                and dated.order_date > {{ built }}
-        )
+{% macro product_facts_accounts_to_recompute(built) -%}
+    {#- The accounts whose product facts on D may differ from those on `built`: the accounts
+        of the account days to recompute (product_facts_days_to_recompute). -#}
+    select distinct days.account_id
+    from ({{ product_facts_days_to_recompute(built) }}) as days
 {%- endmacro %}
 
 
@@ -196,6 +212,21 @@
         delete from {{ this }}
         {%- if built is not none %}
         where order_id in ({{ purchases_orders_to_recompute(built) }})
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro delete_days_to_recompute() -%}
+    {#- int_order_lines_resolved's pre-hook: delete the rows of the account days it
+        recomputes (every row when it recomputes everything), so that a day whose lines
+        are now none keeps none. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set built = product_facts_built_before() -%}
+        delete from {{ this }}
+        {%- if built is not none %}
+        where
+            (account_id, transaction_date) in ({{ product_facts_days_to_recompute(built) }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -15,9 +15,10 @@ campaign_performance (after the forward nights and at the end) with the same tab
 built whole from the nights built. The product facts are compared after every build with
 the same tables built whole for that night: the export's order lines include lines
 re-exported for an order, an order whose status changes, an order that moves to another
-account, a held order's lines, and an order dated after its export night, which becomes a
-purchase on a later night with nothing new exported. A forward night on which the
-reporting currency changed converts every purchase again, as a build from scratch does.
+account, an order whose date moves a day, a held order's lines, and an order dated after
+its export night, which becomes a purchase on a later night with nothing new exported. A
+forward night on which the reporting currency changed converts every purchase again, as a
+build from scratch does.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ ORDERS[N1].append(
 # O5 moves from A4 to A5
 ORDERS[N4].append(
     ("O5", "A5", "2024-06-01 10:00:00", "completed", "10.00", "2025-05-01 10:00:00")
+)
+# O9's order date is corrected a day later: its lines move to the new day
+ORDERS[N4].append(
+    ("O9", "A2", "2025-03-11 10:00:00", "completed", "35.00", "2025-05-02 10:00:00")
 )
 # order_id, line_number, sku, quantity; an order's lines are those of its latest export
 ORDER_LINES = {
@@ -404,6 +409,10 @@ def test_the_product_facts_follow_the_orders_changes_by_hand(built):
     # O5 moved from A4 to A5 on N4
     assert ("A4", "2024-06-01", "SKU-D", "purchase") in lines[N3]
     assert ("A4", "2024-06-01", "SKU-D", "purchase") not in lines[N4]
+    # O9's date moved a day on N4, its lines with it
+    assert ("A2", "2025-03-10", "SKU-B", "purchase") in lines[N3]
+    assert ("A2", "2025-03-10", "SKU-B", "purchase") not in lines[N4]
+    assert lines[N4][("A2", "2025-03-11", "SKU-B", "purchase")] == 1
     assert lines[N4][("A5", "2024-06-01", "SKU-D", "purchase")] == 3
     # the held order's lines count once A6 is in the snapshot (N3), not after it left (N4)
     assert ("A6", "2025-02-25", "SKU-E", "purchase") in lines[N3]

@@ -5,17 +5,17 @@
 -- has lines for it (a re-exported order need not repeat its lines). Orders without lines,
 -- and every order when the company sends no order_lines file, have no rows here.
 --
--- Kept up to date (macro product_facts): a night recomputes the accounts whose orders or
--- order lines changed since the night the table was last built for, or every account on
--- a new table, a re-run or an earlier night. After changing this model's logic or
--- columns, build it once with --full-refresh.
--- the accounts to recompute (macro product_facts) read:
+-- Kept up to date (macro product_facts): a night recomputes the account days (account,
+-- order date) of the orders whose versions or order lines changed since the night the
+-- table was last built for, or every row on a new table, a re-run or an earlier night.
+-- After changing this model's logic or columns, build it once with --full-refresh.
+-- the days to recompute (macro product_facts) read:
 -- depends_on: {{ ref('stg_commerce__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_product_facts_to_recompute() }}",
+    pre_hook="{{ delete_days_to_recompute() }}",
     post_hook="{{ remember_night_built() }}",
 ) }}
 {%- set built = product_facts_built_before() %}
@@ -23,10 +23,10 @@
 with
 
 {% if built is not none -%}
--- the accounts whose rows may differ from those of the night the table was built for
-accounts_to_recompute as (
+-- the account days whose rows may differ from those of the night the table was built for
+days_to_recompute as (
 
-    {{ product_facts_accounts_to_recompute(built) }}
+    {{ product_facts_days_to_recompute(built) }}
 
 ),
 
@@ -35,7 +35,13 @@ orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
     {%- if built is not none %}
-    where account_id in (select accounts_to_recompute.account_id from accounts_to_recompute)
+    where
+        (account_id, order_date) in (
+            select
+                days_to_recompute.account_id,
+                days_to_recompute.order_date
+            from days_to_recompute
+        )
     {%- endif %}
 
 ),
@@ -44,7 +50,13 @@ purchases as (
 
     select * from {{ ref('int_purchases_converted') }}
     {%- if built is not none %}
-    where account_id in (select accounts_to_recompute.account_id from accounts_to_recompute)
+    where
+        (account_id, order_date) in (
+            select
+                days_to_recompute.account_id,
+                days_to_recompute.order_date
+            from days_to_recompute
+        )
     {%- endif %}
 
 ),
