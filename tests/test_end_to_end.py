@@ -348,6 +348,7 @@ def test_the_published_warehouse_keeps_no_table_a_night_rebuilds_whole(night_run
             ("int_order_lines_resolved",),
             ("int_orders_deduplicated",),
             ("int_purchases_to_date",),
+            ("int_transactions_summarised_to_date",),
         ]
         # the re-run built purchase_model_fits incrementally: dbt-duckdb's staging table
         # of a Python model is dropped, not kept one a night

@@ -5,7 +5,8 @@
     from those of the night the table was last built for, not every order line of the
     history (int_order_lines_resolved: the account days, not the whole accounts, of the
     orders that changed). The purchases they start from (int_purchases_to_date) are kept the same way,
-    by order: a purchase depends only on its own order (and the conversion rates).
+    by order: a purchase depends only on its own order (and the conversion rates); the
+    transaction days summed from them (int_transactions_summarised_to_date) by account.
 
     The night a table was last built for is recorded by its post-hook
     (remember_night_built) in `<schema>.incremental_nights_built`, in the same working
@@ -212,6 +213,41 @@
         delete from {{ this }}
         {%- if built is not none %}
         where order_id in ({{ purchases_orders_to_recompute(built) }})
+        {%- else -%}
+            {#- every purchase is recomputed: so are the transactions summed from them -#}
+            {%- set nights = nights_built_relation() -%}
+            {%- if adapter.get_relation(
+                database=nights.database, schema=nights.schema, identifier=nights.identifier
+            ) is not none %};
+        delete from {{ nights }} where model_name = 'int_transactions_summarised_to_date'
+            {%- endif %}
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro transactions_accounts_to_recompute(built) -%}
+    {#- The accounts whose row in int_transactions_summarised_to_date on D may differ from
+        that on `built`: the accounts of every version of the orders whose purchase row
+        int_purchases_to_date recomputes (purchases_orders_to_recompute). Every version's:
+        an order that moved leaves its old account too. -#}
+    select distinct versions.account_id
+    from {{ ref('stg_commerce__orders') }} as versions
+    where
+        versions.export_date <= {{ as_of_date() }}
+        and versions.order_id in ({{ purchases_orders_to_recompute(built) }})
+{%- endmacro %}
+
+
+{% macro delete_transactions_to_recompute() -%}
+    {#- int_transactions_summarised_to_date's pre-hook: delete the rows of the accounts it
+        recomputes (every row when it recomputes every account), so that an account with
+        no purchase left keeps none. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set built = product_facts_built_before() -%}
+        delete from {{ this }}
+        {%- if built is not none %}
+        where account_id in ({{ transactions_accounts_to_recompute(built) }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 """The incremental models give, night after night, exactly what a full rebuild gives:
-``int_orders_deduplicated``, ``campaign_performance``, the purchases
-(``int_purchases_to_date``) and the product facts (``int_order_lines_resolved``,
-``int_account_products``, ``int_account_first_baskets``).
+``int_orders_deduplicated``, ``campaign_performance``, the purchases and their transaction
+days (``int_purchases_to_date``, ``int_transactions_summarised_to_date``) and the product
+facts (``int_order_lines_resolved``, ``int_account_products``, ``int_account_first_baskets``).
 
 Four export nights are written by hand into a warehouse (a history export, then three
 delta exports with re-exported orders, ties on ``updated_at``, two versions of an order
@@ -18,7 +18,7 @@ re-exported for an order, an order whose status changes, an order that moves to 
 account, an order whose date moves a day, a held order's lines, and an order dated after
 its export night, which becomes a purchase on a later night with nothing new exported. A
 forward night on which the reporting currency changed converts every purchase again, as a
-build from scratch does.
+build from scratch does, and sums every account's transaction days again.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ ORDERS = {
         ("O11", "A2", "2025-04-10 10:00:00", "completed", "15.00", "2025-04-10 10:00:00"),
     ],
 }
+# A4's second purchase day: A4 is a repeat buyer whose orders N2 and N3 leave as they are
+ORDERS[N1].append(
+    ("O13", "A4", "2024-09-01 10:00:00", "completed", "12.00", "2024-09-01 10:00:00")
+)
 # an order dated after its export night: a purchase from N4 on, with nothing exported then
 ORDERS[N1].append(
     ("O12", "A3", "2025-04-15 10:00:00", "completed", "45.00", "2025-01-30 11:00:00")
@@ -234,6 +238,7 @@ def _campaign_performance_built_whole(warehouse: DbtWarehouse, night: str, root)
 
 PRODUCT_FACTS = (
     "int_purchases_to_date",
+    "int_transactions_summarised_to_date",
     "int_order_lines_resolved",
     "int_account_products",
     "int_account_first_baskets",
@@ -262,25 +267,31 @@ def _product_facts_built_whole(warehouse: DbtWarehouse, night: str, root) -> dic
     return _product_facts(whole)
 
 
-PURCHASES = "select * from intermediate.int_purchases_to_date order by all"
+CONVERTED = ("int_purchases_to_date", "int_transactions_summarised_to_date")
 
 
 def _purchases_in_another_currency(warehouse: DbtWarehouse, night: str, root) -> tuple:
-    """int_purchases_to_date after a forward build of ``night`` in EUR (var
-    reporting_currency) on a copy of ``warehouse``, and the same table built whole."""
+    """The purchases and their transaction days after a forward build of ``night`` in EUR
+    (var reporting_currency) on a copy of ``warehouse``, and the same tables built whole."""
     tables = []
     for whole in (False, True):
         copy = DbtWarehouse(root / ("whole" if whole else "kept"))
         copy.path.parent.mkdir()
         shutil.copyfile(warehouse.path, copy.path)
         if whole:
-            copy.query("drop table intermediate.int_purchases_to_date")
+            for name in CONVERTED:
+                copy.query(f"drop table intermediate.{name}")
         with pytest.MonkeyPatch.context() as env:
             env.setenv("NEXT_STEPS_WAREHOUSE", str(copy.path))
             variables = json.dumps({"as_of_date": night, "reporting_currency": "EUR"})
-            result = copy.dbt("run", "--select", "int_purchases_to_date", "--vars", variables)
+            result = copy.dbt("run", "--select", *CONVERTED, "--vars", variables)
         assert result.success
-        tables.append(copy.query(PURCHASES))
+        tables.append(
+            {
+                name: copy.query(f"select * from intermediate.{name} order by all")
+                for name in CONVERTED
+            }
+        )
     return tuple(tables)
 
 
@@ -423,4 +434,5 @@ def test_a_changed_conversion_rate_converts_every_purchase_again(built):
     kept, whole = built["in_euros"]
     assert kept == whole
     # every purchase is in USD: converted to EUR at 1 / 1.08, none kept at USD's 1.0
-    assert kept and {row[5] for row in kept} == {Decimal("0.9259259259")}
+    purchases = kept["int_purchases_to_date"]
+    assert purchases and {row[5] for row in purchases} == {Decimal("0.9259259259")}
