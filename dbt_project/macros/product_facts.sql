@@ -58,24 +58,17 @@
 {%- endmacro %}
 
 
-{% macro product_facts_orders_changed(built) -%}
-    {#- The orders whose product facts on D may differ from those on `built` (an earlier
-        night): a version or order lines exported after `built` (up to D), a held version
+{% macro purchases_orders_to_recompute(built) -%}
+    {#- The orders whose row in int_purchases_to_date on D may differ from that on `built`
+        (an earlier night): a version exported after `built` (up to D), a held version
         (whether it counts follows the snapshot of D), or an order date passed since
-        `built` (a purchase counts from its order date). -#}
+        `built` (a purchase counts from its order date). A purchase depends on its own
+        order alone, so the rest of an account's purchases keep their rows. -#}
     select changed.order_id
     from {{ ref('stg_commerce__orders') }} as changed
     where
         changed.export_date <= {{ as_of_date() }}
         and (changed.export_date > {{ built }} or changed.was_held)
-
-    union all
-
-    select lines.order_id
-    from {{ ref('stg_commerce__order_lines') }} as lines
-    where
-        lines.export_date <= {{ as_of_date() }}
-        and lines.export_date > {{ built }}
 
     union all
 
@@ -87,11 +80,43 @@
 {%- endmacro %}
 
 
+{% macro product_facts_orders_changed(built) -%}
+    {#- The orders whose product facts on D may differ from those on `built`: the orders of
+        purchases_orders_to_recompute, and those with order lines exported after `built`. -#}
+    {{ purchases_orders_to_recompute(built) }}
+
+    union all
+
+    select lines.order_id
+    from {{ ref('stg_commerce__order_lines') }} as lines
+    where
+        lines.export_date <= {{ as_of_date() }}
+        and lines.export_date > {{ built }}
+{%- endmacro %}
+
+
+{% macro order_version_accounts(orders) -%}
+    {#- The accounts of every version up to D of the orders the query `orders` selects:
+        an order that moved to another account leaves its old account too. -#}
+    select distinct versions.account_id
+    from {{ ref('stg_commerce__orders') }} as versions
+    where
+        versions.export_date <= {{ as_of_date() }}
+        and versions.order_id in ({{ orders }})
+{%- endmacro %}
+
+
+{% macro product_facts_accounts_to_recompute(built) -%}
+    {#- The accounts whose product facts on D may differ from those on `built`. -#}
+    {{ order_version_accounts(product_facts_orders_changed(built)) }}
+{%- endmacro %}
+
+
 {% macro product_facts_days_to_recompute(built) -%}
     {#- The account days (account_id, order_date) whose rows in int_order_lines_resolved on
         D may differ from those on `built`: the account and order date of every version of
-        the orders changed (product_facts_orders_changed). Every version's: an order that
-        moved to another account or day leaves its old one too. -#}
+        the orders changed. Every version's: an order that moved to another account or day
+        leaves its old one too. -#}
     select distinct
         versions.account_id,
         versions.order_date
@@ -102,11 +127,11 @@
 {%- endmacro %}
 
 
-{% macro product_facts_accounts_to_recompute(built) -%}
-    {#- The accounts whose product facts on D may differ from those on `built`: the accounts
-        of the account days to recompute (product_facts_days_to_recompute). -#}
-    select distinct days.account_id
-    from ({{ product_facts_days_to_recompute(built) }}) as days
+{% macro transactions_accounts_to_recompute(built) -%}
+    {#- The accounts whose row in int_transactions_summarised_to_date on D may differ from
+        that on `built`: those of the orders whose purchase row int_purchases_to_date
+        recomputes. -#}
+    {{ order_version_accounts(purchases_orders_to_recompute(built)) }}
 {%- endmacro %}
 
 
@@ -123,15 +148,42 @@
 {%- endmacro %}
 
 
+{% macro delete_rows_to_recompute(built, columns, rows) -%}
+    {#- What the pre-hooks below run: delete the rows the model recomputes, those whose
+        `columns` are in the query `rows`, or every row when `built` is none (it recomputes
+        everything), so that a key whose rows are now none keeps none. -#}
+    delete from {{ this }}
+    {%- if built is not none %}
+    where ({{ columns }}) in ({{ rows }})
+    {%- endif %}
+{%- endmacro %}
+
+
 {% macro delete_product_facts_to_recompute() -%}
-    {#- Pre-hook: delete the rows the model recomputes (every row when it recomputes every
-        account), so that an account whose facts are now none keeps none. -#}
+    {#- Pre-hook of int_account_products and int_account_first_baskets. -#}
     {%- if execute and is_incremental() -%}
         {%- set built = product_facts_built_before() -%}
-        delete from {{ this }}
-        {%- if built is not none %}
-        where account_id in ({{ product_facts_accounts_to_recompute(built) }})
-        {%- endif %}
+        {{ delete_rows_to_recompute(built, 'account_id', product_facts_accounts_to_recompute(built)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro delete_days_to_recompute() -%}
+    {#- Pre-hook of int_order_lines_resolved: the account days it recomputes. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set built = product_facts_built_before() -%}
+        {{ delete_rows_to_recompute(
+            built, 'account_id, transaction_date', product_facts_days_to_recompute(built)
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro delete_transactions_to_recompute() -%}
+    {#- Pre-hook of int_transactions_summarised_to_date: the accounts it recomputes. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set built = product_facts_built_before() -%}
+        {{ delete_rows_to_recompute(built, 'account_id', transactions_accounts_to_recompute(built)) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -182,87 +234,18 @@
 {%- endmacro %}
 
 
-{% macro purchases_orders_to_recompute(built) -%}
-    {#- The orders whose row in int_purchases_to_date on D may differ from that on `built`
-        (an earlier night): a version exported after `built` (up to D), a held version
-        (whether it counts follows the snapshot of D), or an order date passed since
-        `built` (a purchase counts from its order date). A purchase depends on its own
-        order alone, so the rest of an account's purchases keep their rows. -#}
-    select changed.order_id
-    from {{ ref('stg_commerce__orders') }} as changed
-    where
-        changed.export_date <= {{ as_of_date() }}
-        and (changed.export_date > {{ built }} or changed.was_held)
-
-    union all
-
-    select dated.order_id
-    from {{ ref('int_orders_deduplicated') }} as dated
-    where
-        dated.order_date <= {{ as_of_date() }}
-        and dated.order_date > {{ built }}
-{%- endmacro %}
-
-
 {% macro delete_purchases_to_recompute() -%}
-    {#- int_purchases_to_date's pre-hook: delete the rows of the orders it recomputes (every
-        row when it recomputes every order), so that an order that is no longer a purchase
-        keeps none. -#}
+    {#- Pre-hook of int_purchases_to_date: the orders it recomputes. When it recomputes
+        every order, the transaction days summed from them (int_transactions_summarised_to_date)
+        are summed again too: the night they were built for is forgotten. -#}
     {%- if execute and is_incremental() -%}
         {%- set built = purchases_built_before() -%}
-        delete from {{ this }}
-        {%- if built is not none %}
-        where order_id in ({{ purchases_orders_to_recompute(built) }})
-        {%- else -%}
-            {#- every purchase is recomputed: so are the transactions summed from them -#}
-            {%- set nights = nights_built_relation() -%}
-            {%- if adapter.get_relation(
-                database=nights.database, schema=nights.schema, identifier=nights.identifier
-            ) is not none %};
+        {{ delete_rows_to_recompute(built, 'order_id', purchases_orders_to_recompute(built)) }}
+        {%- set nights = nights_built_relation() -%}
+        {%- if built is none and adapter.get_relation(
+            database=nights.database, schema=nights.schema, identifier=nights.identifier
+        ) is not none %};
         delete from {{ nights }} where model_name = 'int_transactions_summarised_to_date'
-            {%- endif %}
-        {%- endif %}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro transactions_accounts_to_recompute(built) -%}
-    {#- The accounts whose row in int_transactions_summarised_to_date on D may differ from
-        that on `built`: the accounts of every version of the orders whose purchase row
-        int_purchases_to_date recomputes (purchases_orders_to_recompute). Every version's:
-        an order that moved leaves its old account too. -#}
-    select distinct versions.account_id
-    from {{ ref('stg_commerce__orders') }} as versions
-    where
-        versions.export_date <= {{ as_of_date() }}
-        and versions.order_id in ({{ purchases_orders_to_recompute(built) }})
-{%- endmacro %}
-
-
-{% macro delete_transactions_to_recompute() -%}
-    {#- int_transactions_summarised_to_date's pre-hook: delete the rows of the accounts it
-        recomputes (every row when it recomputes every account), so that an account with
-        no purchase left keeps none. -#}
-    {%- if execute and is_incremental() -%}
-        {%- set built = product_facts_built_before() -%}
-        delete from {{ this }}
-        {%- if built is not none %}
-        where account_id in ({{ transactions_accounts_to_recompute(built) }})
-        {%- endif %}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro delete_days_to_recompute() -%}
-    {#- int_order_lines_resolved's pre-hook: delete the rows of the account days it
-        recomputes (every row when it recomputes everything), so that a day whose lines
-        are now none keeps none. -#}
-    {%- if execute and is_incremental() -%}
-        {%- set built = product_facts_built_before() -%}
-        delete from {{ this }}
-        {%- if built is not none %}
-        where
-            (account_id, transaction_date) in ({{ product_facts_days_to_recompute(built) }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
