@@ -95,10 +95,11 @@
 {%- endmacro %}
 
 
-{% macro order_version_accounts(orders) -%}
-    {#- The accounts of every version up to D of the orders the query `orders` selects:
-        an order that moved to another account leaves its old account too. -#}
-    select distinct versions.account_id
+{% macro order_versions(columns, orders) -%}
+    {#- The distinct `columns` (of `versions`) of every version up to D of the orders the
+        query `orders` selects. Every version's: an order that moved to another account or
+        day leaves its old one too. -#}
+    select distinct {{ columns }}
     from {{ ref('stg_commerce__orders') }} as versions
     where
         versions.export_date <= {{ as_of_date() }}
@@ -108,22 +109,16 @@
 
 {% macro product_facts_accounts_to_recompute(built) -%}
     {#- The accounts whose product facts on D may differ from those on `built`. -#}
-    {{ order_version_accounts(product_facts_orders_changed(built)) }}
+    {{ order_versions('versions.account_id', product_facts_orders_changed(built)) }}
 {%- endmacro %}
 
 
 {% macro product_facts_days_to_recompute(built) -%}
     {#- The account days (account_id, order_date) whose rows in int_order_lines_resolved on
-        D may differ from those on `built`: the account and order date of every version of
-        the orders changed. Every version's: an order that moved to another account or day
-        leaves its old one too. -#}
-    select distinct
-        versions.account_id,
-        versions.order_date
-    from {{ ref('stg_commerce__orders') }} as versions
-    where
-        versions.export_date <= {{ as_of_date() }}
-        and versions.order_id in ({{ product_facts_orders_changed(built) }})
+        D may differ from those on `built`. -#}
+    {{ order_versions(
+        'versions.account_id, versions.order_date', product_facts_orders_changed(built)
+    ) }}
 {%- endmacro %}
 
 
@@ -131,7 +126,7 @@
     {#- The accounts whose row in int_transactions_summarised_to_date on D may differ from
         that on `built`: those of the orders whose purchase row int_purchases_to_date
         recomputes. -#}
-    {{ order_version_accounts(purchases_orders_to_recompute(built)) }}
+    {{ order_versions('versions.account_id', purchases_orders_to_recompute(built)) }}
 {%- endmacro %}
 
 

@@ -50,13 +50,7 @@ purchases as (
 
     select * from {{ ref('int_purchases_converted') }}
     {%- if built is not none %}
-    where
-        (account_id, order_date) in (
-            select
-                days_to_recompute.account_id,
-                days_to_recompute.order_date
-            from days_to_recompute
-        )
+    where order_id in (select orders.order_id from orders)
     {%- endif %}
 
 ),
