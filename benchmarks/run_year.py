@@ -315,7 +315,7 @@ def chart(result: dict, width: int = 720, height: int = 260) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
-        f"<title>{result['nights']} nights on {result['orders']:,} orders</title>"
+        f"<title>{len(rows)} of {result['nights']} nights on {result['orders']:,} orders</title>"
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#ccc"/>'
         f'<polyline points="{seconds}" fill="none" stroke="#2f6f9f" stroke-width="1.5"/>'
