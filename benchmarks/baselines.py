@@ -157,7 +157,22 @@ def pandas_script(export: Path, night: date) -> list[tuple]:
     ]
 
 
-if __name__ == "__main__":
-    how, export_dir, night = sys.argv[1], Path(sys.argv[2]), date.fromisoformat(sys.argv[3])
-    rows = (duckdb_floor if how == "duckdb" else pandas_script)(export_dir, night)
+USAGE = "usage: python benchmarks/baselines.py duckdb|pandas EXPORT_DIR YYYY-MM-DD"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] not in ("duckdb", "pandas") or not Path(argv[1]).is_dir():
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        night = date.fromisoformat(argv[2])
+    except ValueError:
+        print(f"not a calendar date: {argv[2]!r}. {USAGE}", file=sys.stderr)
+        return 2
+    rows = (duckdb_floor if argv[0] == "duckdb" else pandas_script)(Path(argv[1]), night)
     print(json.dumps([[s, a, o, str(r)] for s, a, o, r in rows]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

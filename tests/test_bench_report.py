@@ -312,3 +312,16 @@ def test_the_year_report_names_the_nights_the_working_copy_was_compacted(tmp_pat
         "night 3 (36.0 -> 20.0 MiB, 1.5 s); the most kept on disk from night 3 on: 30.0 MiB."
     ) in report
     assert "compacted" not in run_year.report({"orders": 1000, "nights": 4, "rows": rows[:2]})
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["duckdb"], ["sqlite", ".", "2025-06-30"], ["duckdb", ".", "2025-13-01"]]
+)
+def test_a_bad_command_line_for_the_floor_gets_one_usage_line(argv):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py"
+    run = subprocess.run(
+        [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2
+    assert run.stdout == "" and "Traceback" not in run.stderr
+    assert len(run.stderr.splitlines()) == 1 and "usage: " in run.stderr
