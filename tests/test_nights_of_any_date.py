@@ -222,3 +222,25 @@ def test_the_airflow_process_refuses_a_bad_command_line_in_one_line():
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "usage: python -m next_steps.airflow.night_test YYYY-MM-DD"
+
+
+def test_the_in_process_execution_api_serves_its_clients_version_alone(monkeypatch):
+    import airflow.api_fastapi.execution_api.routes as routes
+    import airflow.api_fastapi.execution_api.versions as versions
+    from airflow.api_fastapi.execution_api.app import create_task_execution_api_app
+    from airflow.sdk.api.datamodels._generated import API_VERSION
+    from fastapi.testclient import TestClient
+
+    from next_steps.airflow.night_test import serve_only_the_clients_api_version
+
+    oldest = str(versions.bundle.versions[-1].value)
+    assert oldest != API_VERSION  # Airflow's API has older versions to leave out
+    # undone after the test: the function replaces both module attributes
+    monkeypatch.setattr(versions, "bundle", versions.bundle)
+    monkeypatch.setattr(routes, "execution_api_router", routes.execution_api_router)
+    assert serve_only_the_clients_api_version()
+    assert [str(v.value) for v in versions.bundle.versions] == [API_VERSION]
+
+    client = TestClient(create_task_execution_api_app())
+    assert client.get("/health", headers={"airflow-api-version": API_VERSION}).status_code == 200
+    assert client.get("/health", headers={"airflow-api-version": oldest}).status_code == 404
