@@ -161,8 +161,11 @@ USAGE = "usage: python benchmarks/baselines.py duckdb|pandas EXPORT_DIR YYYY-MM-
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] not in ("duckdb", "pandas") or not Path(argv[1]).is_dir():
+    if len(argv) != 3 or argv[0] not in ("duckdb", "pandas"):
         print(USAGE, file=sys.stderr)
+        return 2
+    if not Path(argv[1]).is_dir():
+        print(f"no export folder at {argv[1]!r}. {USAGE}", file=sys.stderr)
         return 2
     try:
         night = date.fromisoformat(argv[2])

@@ -315,7 +315,14 @@ def test_the_year_report_names_the_nights_the_working_copy_was_compacted(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "argv", [[], ["duckdb"], ["sqlite", ".", "2025-06-30"], ["duckdb", ".", "2025-13-01"]]
+    "argv",
+    [
+        [],
+        ["duckdb"],
+        ["sqlite", ".", "2025-06-30"],
+        ["duckdb", ".", "2025-13-01"],
+        ["duckdb", "nowhere", "2025-06-30"],
+    ],
 )
 def test_a_bad_command_line_for_the_floor_gets_one_usage_line(argv):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py"
